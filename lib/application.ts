@@ -1,0 +1,352 @@
+/**
+ * The application: the middleware chain, the routes, the node's rooms, clients and
+ * cluster link, and the server SDK (`broadcast`, `to(room)`, `sendTo`, `kick`).
+ * The chain is composed once, at `listen()` or on the first frame after a `use()`.
+ */
+import { EventEmitter } from 'node:events'
+import { randomBytes } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Logger } from 'pino'
+import { compose, type Composed, type Next } from './compose.js'
+import { Context } from './context.js'
+import { resolveConfig, type ConfigInput, type WshubConfig } from './config.js'
+import { createLogger } from './logger.js'
+import { AppError, ErrorCode, isAppError } from './errors.js'
+import { encodeDelivery, encodeError, type Envelope, type MessageId } from './protocol.js'
+import { Rooms } from './rooms.js'
+import { RoomTarget } from './broadcast.js'
+import { WsServer } from './server.js'
+import { ClusterLink } from './cluster-link.js'
+import type { Bus, BusEnvelope } from './bus/bus.js'
+import type { ClusterState } from './cluster/state.js'
+import { openBackends } from './backends.js'
+import { Router, type Handler, type RouteOptions } from '../middleware/router.js'
+import { CloseCode, type Connection, type Identity } from './connection.js'
+import { registerBuiltinRoutes } from './builtin-routes.js'
+import { defaultChain } from '../middleware/index.js'
+
+/**
+ * A middleware: `async (ctx, next) => { ...; await next(); ... }`. It may carry a
+ * `setup(app)` that `app.use()` calls once, for what it needs beyond frames (a handshake
+ * hook, event listeners, an HTTP route).
+ */
+export interface Middleware {
+  (ctx: Context, next: Next): unknown
+  setup?(app: Application): void
+}
+
+/**
+ * Runs before the upgrade with the HTTP request and the identity so far; returns the
+ * identity to use, or throws a `HandshakeError` to refuse with its status.
+ */
+export type HandshakeHook = (req: IncomingMessage, identity: Identity) => Identity | Promise<Identity>
+
+/** An HTTP handler; returns false when it did not handle the request. */
+export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>
+
+export interface AppOptions {
+  /** Install the default chain (trace → metrics → auth → rate-limit → dedup). Default true. */
+  defaults?: boolean
+  /** Use this bus instead of the one `cluster.bus` names (tests, in-process clusters). */
+  bus?: Bus
+  /** Use this state instead of the one `cluster.bus` names. */
+  state?: ClusterState
+  /** Use this logger instead of making one from `log.*`. */
+  logger?: Logger
+}
+
+/** Payloads of the app's events. */
+export interface AppEvents {
+  connection: [client: Connection]
+  disconnect: [client: Connection, info: { code: number; reason: string }]
+  heartbeat_missed: [client: Connection]
+  slow_consumer: [client: Connection]
+  message: [ctx: Context]
+  error: [err: unknown, ctx: Context | null]
+  room_created: [info: { room: { id: string }; time: number }]
+  room_deleted: [info: { room: string; time: number }]
+  room_joined: [info: { room: string; clientId: string; userId: string | null; time: number }]
+  room_left: [info: { room: string; clientId: string; userId: string | null; reason: string; time: number }]
+  bus_status: [status: 'up' | 'down']
+  bus_error: [err: unknown]
+  frame_rejected: [client: Connection, code: number]
+}
+
+/** Frames one connection may have waiting behind the one in the chain. */
+const MAX_BACKLOG = 1024
+
+export class Application extends EventEmitter<AppEvents> {
+  readonly config: WshubConfig
+  readonly nodeId: string
+  log: Logger
+  /** `log.level` is debug or finer: per-frame logs are on. Read once per frame, not per field. */
+  debug: boolean
+  bus!: Bus
+  state!: ClusterState
+  readonly rooms: Rooms
+  readonly router = new Router()
+  readonly server: WsServer
+  readonly link: ClusterLink
+  /** Decodes binary frames into envelopes; null refuses them with 1001. */
+  binaryCodec: ((frame: Buffer) => unknown) | null = null
+  readonly handshakeHooks: HandshakeHook[] = []
+  readonly httpHandlers: HttpHandler[] = []
+  /** Frames whose chain has not settled yet. */
+  inFlight = 0
+  private readonly middleware: Middleware[] = []
+  private chain: Composed<Context> | null = null
+  private readonly options: AppOptions
+
+  constructor(config: WshubConfig, options: AppOptions = {}) {
+    super()
+    this.config = config
+    this.options = options
+    this.nodeId = config.cluster.node_id || `node-${randomBytes(4).toString('hex')}`
+    this.log = options.logger ?? createLogger(config, this.nodeId)
+    this.debug = this.log.isLevelEnabled('debug')
+    if (options.bus) this.bus = options.bus
+    if (options.state) this.state = options.state
+    this.rooms = new Rooms(this)
+    this.server = new WsServer(this)
+    this.link = new ClusterLink(this)
+    registerBuiltinRoutes(this)
+  }
+
+  /**
+   * Adds a middleware before the router.
+   *
+   * @example
+   * ```ts
+   * app.use(async (ctx, next) => { const t = performance.now(); await next(); ctx.log.debug({ ms: performance.now() - t }) })
+   * ```
+   */
+  use(middleware: Middleware): this {
+    if (typeof middleware !== 'function') throw new TypeError('app.use() takes a middleware function: async (ctx, next) => { ... }')
+    this.middleware.push(middleware)
+    middleware.setup?.(this)
+    this.chain = null
+    return this
+  }
+
+  /**
+   * Routes a message type to a handler, with optional checks.
+   *
+   * @example
+   * ```ts
+   * app.route('shout', { permission: 'send:message' }, (ctx) => ctx.to(ctx.data.room_id).send('shout', ctx.data))
+   * ```
+   */
+  route(type: string, handler: Handler): this
+  route(type: string, options: RouteOptions, handler: Handler): this
+  route(type: string, optionsOrHandler: RouteOptions | Handler, handler?: Handler): this {
+    if (typeof optionsOrHandler === 'function') this.router.add(type, {}, optionsOrHandler)
+    else this.router.add(type, optionsOrHandler, handler as Handler)
+    return this
+  }
+
+  /** Adds a hook that runs before the upgrade (the auth middleware's token check is one). */
+  onHandshake(hook: HandshakeHook): this {
+    this.handshakeHooks.push(hook)
+    return this
+  }
+
+  /** Adds an HTTP handler on the node's port (the HTTP API and `/metrics` are some). */
+  onHttp(handler: HttpHandler): this {
+    this.httpHandlers.push(handler)
+    return this
+  }
+
+  /** Sets the log level at run time (the one global debug switch). */
+  setLogLevel(level: string): void {
+    this.log.level = level
+    this.debug = this.log.isLevelEnabled('debug')
+  }
+
+  /** Starts the node: connects the bus and state, then listens. Resolves to the address. */
+  async listen(): Promise<AddressInfo> {
+    if (!this.bus || !this.state) {
+      const backends = await openBackends(this.config, this.log)
+      this.bus ??= backends.bus
+      this.state ??= backends.state
+    }
+    this.compile()
+    await this.link.start()
+    const address = await this.server.listen()
+    this.log.info({ port: address.port, host: address.address, path: this.config.ws.path, bus: this.config.cluster.bus }, 'listening')
+    return address
+  }
+
+  /** Drains and stops: closes every client with 1001, lets in-flight handlers finish, leaves the cluster. */
+  async close(): Promise<void> {
+    await this.server.close()
+    await this.link.stop()
+    this.log.info('stopped')
+  }
+
+  private compile(): Composed<Context> {
+    return (this.chain = compose<Context>([...this.middleware, this.router.middleware()]))
+  }
+
+  /**
+   * Runs one valid envelope through the chain. Frames of one connection run in the order
+   * they arrived: a frame that comes while another is in the chain waits in a bounded
+   * backlog (a client that floods past it is cut off with 1008).
+   */
+  async dispatch(client: Connection, envelope: Envelope): Promise<void> {
+    if (client.busy) {
+      const backlog = (client.backlog ??= [])
+      if (backlog.length >= MAX_BACKLOG) client.close(CloseCode.PolicyViolation, 'too many frames waiting', true)
+      else backlog.push(envelope)
+      return
+    }
+    client.busy = true
+    let next: Envelope | undefined = envelope
+    while (next !== undefined && client.closeInfo === null) {
+      await this.run(client, next)
+      next = client.backlog?.shift()
+    }
+    client.busy = false
+  }
+
+  private async run(client: Connection, envelope: Envelope): Promise<void> {
+    const ctx = new Context(this, client, envelope.type, envelope.data, envelope.messageId)
+    if (this.debug) ctx.log.debug({ message_id: envelope.messageId }, 'frame in')
+    this.emit('message', ctx)
+    this.inFlight++
+    try {
+      await (this.chain ?? this.compile())(ctx)
+      if (ctx.messageId !== null && !ctx.replied) ctx.ack()
+    } catch (err) {
+      this.fail(ctx, err)
+    } finally {
+      this.inFlight--
+    }
+  }
+
+  /** The one place where a thrown error becomes an `error` envelope. */
+  private fail(ctx: Context, err: unknown): void {
+    let code: number = ErrorCode.ServerError
+    let message = 'server error'
+    let details: unknown
+    if (isAppError(err)) {
+      code = err.code
+      message = err.message
+      details = err.details
+    } else {
+      ctx.log.error({ err }, 'handler failed')
+      if (this.listenerCount('error') > 0) this.emit('error', err, ctx)
+    }
+    if (ctx.replied && ctx.messageId !== null) {
+      ctx.log.warn({ code, message }, 'error after the terminal reply was sent; not sent to the client')
+      return
+    }
+    ctx.replied = true
+    ctx.client.send(encodeError(code, message, details, ctx.messageId))
+  }
+
+  /** Answers a frame refused before the chain (envelope errors), keeping the connection open. */
+  reject(client: Connection, code: number, message: string, messageId: MessageId | null): void {
+    if (this.debug) this.log.debug({ client_id: client.id, code }, 'frame rejected')
+    this.emit('frame_rejected', client, code)
+    client.send(encodeError(code, message, undefined, messageId))
+  }
+
+  // Server SDK and delivery.
+
+  /**
+   * A target for every member of a room, cluster-wide.
+   *
+   * @example
+   * ```ts
+   * await app.to('lobby').send('notice', { text: 'maintenance at noon' })
+   * ```
+   */
+  to(roomId: string): RoomTarget {
+    return new RoomTarget(this, [Rooms.check(roomId)])
+  }
+
+  /** Sends `{message_type: type, data}` to every client of the cluster. */
+  broadcast(type: string, data: unknown): Promise<void> {
+    const frame = encodeDelivery(type, data, Date.now())
+    this.server.sendToAll(Buffer.from(frame), [])
+    return this.link.publishBroadcast(frame, [])
+  }
+
+  /** Sends to one client on whatever node it is; fails with 4000 when there is none. */
+  async sendTo(clientId: string, type: string, data: unknown): Promise<void> {
+    const frame = encodeDelivery(type, data, Date.now())
+    const nodeId = nodeOfClient(clientId)
+    if (nodeId === this.nodeId) {
+      const client = this.server.connections.get(clientId)
+      if (client === undefined) throw new AppError(ErrorCode.ClientNotFound, `client ${clientId} not found`)
+      client.send(frame)
+      return
+    }
+    if (nodeId === null || (await this.state.getClient(clientId)) === null) throw new AppError(ErrorCode.ClientNotFound, `client ${clientId} not found`)
+    await this.link.publishDirect(nodeId, clientId, frame)
+  }
+
+  /** Closes a client with 4000 on whatever node it is; fails with 4000 when there is none. */
+  async kick(clientId: string, reason = 'kicked'): Promise<void> {
+    const nodeId = nodeOfClient(clientId)
+    if (nodeId === this.nodeId) {
+      const client = this.server.connections.get(clientId)
+      if (client === undefined) throw new AppError(ErrorCode.ClientNotFound, `client ${clientId} not found`)
+      client.close(4000, reason)
+      return
+    }
+    if (nodeId === null || (await this.state.getClient(clientId)) === null) throw new AppError(ErrorCode.ClientNotFound, `client ${clientId} not found`)
+    await this.link.publishKick(nodeId, clientId, 4000, reason)
+  }
+
+  /** Delivers an encoded frame to the members of rooms: local members now, the rest over the bus. */
+  deliverToRooms(rooms: readonly string[], frame: string, except: readonly string[]): Promise<void> {
+    this.rooms.deliverLocal(rooms, Buffer.from(frame), except)
+    return this.link.publishRooms(rooms, frame, except)
+  }
+
+  /** Delivers what arrived from another node. */
+  deliverEnvelope(envelope: BusEnvelope): void {
+    switch (envelope.kind) {
+      case 'room':
+        this.rooms.deliverLocal(envelope.rooms, Buffer.from(envelope.frame), envelope.except)
+        return
+      case 'broadcast':
+        this.server.sendToAll(Buffer.from(envelope.frame), envelope.except)
+        return
+      case 'direct':
+        this.server.connections.get(envelope.to)?.send(envelope.frame)
+        return
+      case 'kick':
+        this.server.connections.get(envelope.to)?.close(envelope.code, envelope.reason)
+        return
+      case 'room_deleted':
+        this.rooms.dropLocal(envelope.room, Buffer.from(envelope.frame))
+        return
+    }
+  }
+}
+
+/** The node a client id names (`<node_id>.<suffix>`), or null for a malformed id. */
+export function nodeOfClient(clientId: string): string | null {
+  const dot = clientId.indexOf('.')
+  return dot > 0 ? clientId.slice(0, dot) : null
+}
+
+/**
+ * Makes an application from a config (defaults, then `config`, then `WSHUB_*` env vars),
+ * with the default chain installed unless `options.defaults` is false.
+ *
+ * @example
+ * ```ts
+ * const app = createApp({ http: { port: 0 } })
+ * app.route('hello', (ctx) => ctx.reply('hello_reply', { hi: ctx.client.id }))
+ * await app.listen()
+ * ```
+ */
+export function createApp(config: ConfigInput | WshubConfig = {}, options: AppOptions = {}): Application {
+  const app = new Application(resolveConfig(config as ConfigInput), options)
+  if (options.defaults !== false) for (const middleware of defaultChain(app.config)) app.use(middleware)
+  return app
+}

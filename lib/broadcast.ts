@@ -1,0 +1,40 @@
+/**
+ * Broadcast targets: `to(room)` names who gets a frame, `except(id)` narrows it, and
+ * `send` encodes the frame once for every recipient, local and across the bus. A target
+ * is immutable, so one can be kept and reused.
+ */
+import { encodeDelivery } from './protocol.js'
+
+/** Where a target's frames go; implemented by the node. */
+export interface Delivery {
+  deliverToRooms(rooms: readonly string[], frame: string, except: readonly string[]): Promise<void>
+}
+
+/**
+ * @example
+ * ```ts
+ * await app.to('lobby').except(clientId).send('notice', { text: 'hi' })
+ * ```
+ */
+export class RoomTarget {
+  constructor(
+    private readonly delivery: Delivery,
+    readonly rooms: readonly string[],
+    readonly excluded: readonly string[] = [],
+  ) {}
+
+  /** Adds another room; a client in several of them gets the frame once. */
+  to(room: string): RoomTarget {
+    return new RoomTarget(this.delivery, [...this.rooms, room], this.excluded)
+  }
+
+  /** Leaves a client out. */
+  except(clientId: string): RoomTarget {
+    return new RoomTarget(this.delivery, this.rooms, [...this.excluded, clientId])
+  }
+
+  /** Sends `{message_type: type, data, timestamp}` to every member; settles once the bus accepted it. */
+  send(type: string, data: unknown): Promise<void> {
+    return this.delivery.deliverToRooms(this.rooms, encodeDelivery(type, data, Date.now()), this.excluded)
+  }
+}

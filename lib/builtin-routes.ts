@@ -1,0 +1,92 @@
+/**
+ * The built-in message types of PROTOCOL.md section 3, registered through the same
+ * `app.route` a user calls. `auth` belongs to the auth middleware.
+ */
+import type { Application } from './application.js'
+import type { Context } from './context.js'
+import { AppError, ErrorCode } from './errors.js'
+import { encodeDelivery } from './protocol.js'
+import { Rooms } from './rooms.js'
+
+function field(ctx: Context, name: string): unknown {
+  const data = ctx.data
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new AppError(ErrorCode.InvalidFormat, `data must be an object with ${name}`)
+  }
+  return (data as Record<string, unknown>)[name]
+}
+
+function required(ctx: Context, name: string): unknown {
+  const value = field(ctx, name)
+  if (value === undefined) throw new AppError(ErrorCode.InvalidFormat, `data.${name} is required`)
+  return value
+}
+
+function ping(ctx: Context): void {
+  const data = ctx.data
+  const ts = typeof data === 'object' && data !== null ? ((data as { ts?: unknown }).ts ?? null) : null
+  ctx.reply('pong', { ts, server_ts: Date.now() })
+}
+
+async function joinRoom(ctx: Context): Promise<void> {
+  const roomId = Rooms.check(field(ctx, 'room_id'))
+  const since = field(ctx, 'since')
+  if (since !== undefined && since !== null && !(Number.isSafeInteger(since) && (since as number) >= 0)) {
+    throw new AppError(ErrorCode.InvalidFormat, 'data.since must be a non-negative integer offset')
+  }
+  const result = await ctx.join(roomId, (since as number | null | undefined) ?? null)
+  const reply: Record<string, unknown> = { room_id: roomId, status: 'joined', members: result.members }
+  if (result.recovered !== null) reply.recovered = result.recovered
+  ctx.reply('room_joined', reply)
+}
+
+async function leaveRoom(ctx: Context): Promise<void> {
+  const roomId = Rooms.check(field(ctx, 'room_id'))
+  await ctx.leave(roomId)
+  ctx.reply('room_left', { room_id: roomId, status: 'left' })
+}
+
+async function roomMessage(ctx: Context): Promise<void> {
+  const roomId = Rooms.check(field(ctx, 'room_id'))
+  const content = required(ctx, 'content')
+  if (!ctx.client.rooms.has(roomId)) throw new AppError(ErrorCode.NotInRoom, `not in room ${roomId}`)
+  const app = ctx.app
+  const payload = { room_id: roomId, content, sender_id: ctx.client.id, sender_user_id: ctx.client.userId }
+  const size = app.config.rooms.history_size
+  let frame: string
+  if (size > 0) {
+    const now = Date.now()
+    frame = (await app.state.appendHistory(roomId, size, (offset) => encodeDelivery('room_message', { ...payload, offset }, now))).frame
+  } else {
+    frame = encodeDelivery('room_message', payload, Date.now())
+  }
+  await app.deliverToRooms([roomId], frame, [ctx.client.id])
+}
+
+async function directMessage(ctx: Context): Promise<void> {
+  const target = required(ctx, 'target_id')
+  if (typeof target !== 'string' || target.length === 0 || target.length > 200) {
+    throw new AppError(ErrorCode.InvalidFormat, 'data.target_id must be a client id')
+  }
+  const content = required(ctx, 'content')
+  await ctx.sendTo(target, 'direct_message', { content, sender_id: ctx.client.id, sender_user_id: ctx.client.userId })
+}
+
+async function roomMembers(ctx: Context): Promise<void> {
+  const roomId = Rooms.check(field(ctx, 'room_id'))
+  const isMember = ctx.client.rooms.has(roomId)
+  if (!isMember && !ctx.client.can(`read:presence:${roomId}`)) throw new AppError(ErrorCode.NotInRoom, `not in room ${roomId}`)
+  const members = await ctx.members(roomId)
+  if (members === null) throw new AppError(ErrorCode.RoomNotFound, `room ${roomId} does not exist`)
+  ctx.reply('room_members', { room_id: roomId, members })
+}
+
+/** Registers every built-in route on the app. */
+export function registerBuiltinRoutes(app: Application): void {
+  app.route('ping', ping)
+  app.route('join_room', joinRoom)
+  app.route('leave_room', leaveRoom)
+  app.route('room_message', { permission: 'send:message' }, roomMessage)
+  app.route('direct_message', { permission: 'send:message' }, directMessage)
+  app.route('room_members', roomMembers)
+}

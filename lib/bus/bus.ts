@@ -1,0 +1,95 @@
+/**
+ * The cluster bus: how nodes hand each other deliveries. A transport (memory, redis,
+ * nats) only moves bytes between subjects; what the bytes mean is written once here, as
+ * a discriminated union of message kinds, each carried as a small JSON header line
+ * followed by the client-facing frame, untouched. The frame is encoded once by the
+ * publishing node and sent as the same bytes to every local recipient on each receiving
+ * node.
+ */
+import { randomBytes } from 'node:crypto'
+import type { EventEmitter } from 'node:events'
+
+/** Up while the transport is connected and subscribed; down during an outage. */
+export type BusStatus = 'up' | 'down'
+
+/** A transport between nodes. Every implementation passes test/unit/bus-contract. */
+export interface Bus extends Pick<EventEmitter, 'on' | 'off' | 'once'> {
+  readonly status: BusStatus
+  /** Connects; resolves once publishing and subscribing work. */
+  connect(): Promise<void>
+  /** Publishes bytes to a subject. Rejects while the bus is down. */
+  publish(subject: string, payload: Buffer): Promise<void>
+  /** Subscribes a handler to a subject (one handler per subject per node). */
+  subscribe(subject: string, handler: (payload: Buffer) => void): Promise<void>
+  unsubscribe(subject: string): Promise<void>
+  close(): Promise<void>
+  // Events: 'status' (BusStatus) when it changes; 'error' never: failures are statuses.
+}
+
+/** What crosses the bus, by kind. `frame` is the exact text to send to clients. */
+export type BusMessage =
+  | { kind: 'room'; rooms: string[]; except: string[]; frame: string }
+  | { kind: 'direct'; to: string; frame: string }
+  | { kind: 'kick'; to: string; code: number; reason: string }
+  | { kind: 'broadcast'; except: string[]; frame: string }
+  | { kind: 'room_deleted'; room: string; frame: string }
+
+/** A message with its envelope: unique id, origin node, W3C traceparent. */
+export type BusEnvelope = BusMessage & { id: string; origin: string; traceparent: string | null }
+
+const NEWLINE = 0x0a
+let counter = 0
+const idPrefix = randomBytes(6).toString('base64url')
+
+/** A unique envelope id: a random per-process prefix and a counter. */
+export function newEnvelopeId(): string {
+  counter = (counter + 1) % Number.MAX_SAFE_INTEGER
+  return idPrefix + counter.toString(36)
+}
+
+/** Encodes an envelope as `header JSON \n frame`. */
+export function encodeEnvelope(envelope: BusEnvelope): Buffer {
+  const { frame, ...header } = envelope as BusEnvelope & { frame?: string }
+  return Buffer.from(frame === undefined ? JSON.stringify(header) : `${JSON.stringify(header)}\n${frame}`)
+}
+
+/** Decodes what {@link encodeEnvelope} made; throws on anything else. */
+export function decodeEnvelope(payload: Buffer): BusEnvelope {
+  const cut = payload.indexOf(NEWLINE)
+  const header = JSON.parse(payload.toString('utf8', 0, cut === -1 ? payload.length : cut)) as BusEnvelope
+  if (typeof header !== 'object' || header === null || typeof header.id !== 'string' || typeof header.kind !== 'string') {
+    throw new Error('bus envelope without id or kind')
+  }
+  if (cut !== -1) (header as { frame: string }).frame = payload.toString('utf8', cut + 1)
+  return header
+}
+
+/** Subject names, all under the cluster prefix. */
+export function subjects(prefix: string) {
+  return {
+    room: (room: string) => `${prefix}.room.${room}`,
+    node: (nodeId: string) => `${prefix}.node.${nodeId}`,
+    broadcast: `${prefix}.broadcast`,
+  }
+}
+
+/**
+ * Remembers envelope ids for at-most-once delivery whatever the bus redelivers: two
+ * generations of ids, rotated by count, so memory stays bounded by `2 × capacity`.
+ */
+export class SeenIds {
+  private current = new Set<string>()
+  private previous = new Set<string>()
+  constructor(private readonly capacity = 50_000) {}
+
+  /** True the first time an id is offered, false for every repeat. */
+  firstTime(id: string): boolean {
+    if (this.current.has(id) || this.previous.has(id)) return false
+    if (this.current.size >= this.capacity) {
+      this.previous = this.current
+      this.current = new Set()
+    }
+    this.current.add(id)
+    return true
+  }
+}

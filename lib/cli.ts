@@ -1,0 +1,60 @@
+/**
+ * `npx wshub [--config FILE]`: starts one node. SIGINT/SIGTERM drain it (close 1001 to
+ * every client) and exit 0; a bad configuration exits 2 with a message naming the key.
+ */
+import { parseArgs } from 'node:util'
+import { ConfigError, loadConfig } from './config.js'
+import { createApp } from './application.js'
+
+const usage = 'usage: wshub [--config FILE]\n\nStarts one wshub node. Every key can also be set as WSHUB_<KEY_PATH> (e.g. WSHUB_HTTP_PORT=9000).'
+
+async function main(): Promise<void> {
+  let file: string | undefined
+  try {
+    const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } })
+    if (values.help) {
+      process.stdout.write(`${usage}\n`)
+      return
+    }
+    file = values.config
+  } catch (err) {
+    process.stderr.write(`wshub: ${(err as Error).message}\n${usage}\n`)
+    process.exit(2)
+  }
+
+  let app
+  try {
+    app = createApp(loadConfig(file))
+  } catch (err) {
+    if (err instanceof ConfigError || (err as NodeJS.ErrnoException).code === 'ENOENT') {
+      process.stderr.write(`wshub: ${(err as Error).message}\n`)
+      process.exit(2)
+    }
+    throw err
+  }
+
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    app.log.info({ signal }, 'draining')
+    app.close().then(
+      () => process.exit(0),
+      (err) => {
+        app.log.error({ err }, 'drain failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+
+  try {
+    await app.listen()
+  } catch (err) {
+    app.log.fatal({ err: (err as Error).message }, 'could not start')
+    process.exit(1)
+  }
+}
+
+void main()

@@ -1,0 +1,94 @@
+/**
+ * The shared state of a cluster: room records, membership (with `max_clients` checked
+ * atomically cluster-wide), the client registry, node heartbeats and the sweep of dead
+ * nodes, user-level dedup keys, per-user rate buckets and room history. Every
+ * implementation (memory, redis, nats) passes test/unit/state-contract.
+ */
+
+/** A room as the cluster knows it. `presence_events: null` follows `rooms.presence_events`. */
+export interface RoomRecord {
+  id: string
+  name: string
+  max_clients: number
+  presence_events: boolean | null
+  created_at: number
+}
+
+/** One member of a room: a connection somewhere in the cluster. */
+export interface MemberRecord {
+  client_id: string
+  user_id: string | null
+  node_id: string
+}
+
+/** A connection as the cluster knows it. */
+export type ClientRecord = MemberRecord & { connected_at: number }
+
+/** A live node. */
+export interface NodeRecord {
+  node_id: string
+  started_at: number
+  seen_at: number
+  clients: number
+}
+
+export type JoinOutcome =
+  | { status: 'joined'; members: number; created: boolean; room: RoomRecord }
+  | { status: 'not_found' }
+  | { status: 'full' }
+  | { status: 'already_member' }
+
+/** A remembered outcome of a request, for dedup: ok, or the error it ended with. */
+export type DedupOutcome = { ok: true } | { ok: false; code: number; message: string }
+
+export interface HistoryEntry {
+  offset: number
+  frame: string
+}
+
+/** What `history` answers: the entries after `since`, or `recovered: false` when the history no longer reaches back. */
+export type HistoryReplay = { recovered: true; entries: HistoryEntry[] } | { recovered: false; entries: [] }
+
+export interface ClusterState {
+  connect(): Promise<void>
+  close(): Promise<void>
+
+  createRoom(room: RoomRecord): Promise<boolean>
+  getRoom(id: string): Promise<RoomRecord | null>
+  /** Deletes the room and its membership; resolves to the members it had, or null if none existed. */
+  deleteRoom(id: string): Promise<MemberRecord[] | null>
+  listRooms(): Promise<Array<RoomRecord & { members: number }>>
+
+  /** Adds a member atomically: checks existence, membership and `max_clients` in one step; creates `autoCreate` when the room is missing. */
+  join(roomId: string, member: MemberRecord, autoCreate: RoomRecord | null): Promise<JoinOutcome>
+  /** Removes a member; resolves to whether it was one. */
+  leave(roomId: string, clientId: string): Promise<boolean>
+  /** The members, or null when the room does not exist. */
+  members(roomId: string): Promise<MemberRecord[] | null>
+
+  addClient(client: ClientRecord): Promise<void>
+  removeClient(clientId: string): Promise<void>
+  getClient(clientId: string): Promise<ClientRecord | null>
+  /** One page of clients ordered by id, starting after `cursor`. */
+  listClients(limit: number, cursor: string | null): Promise<{ clients: ClientRecord[]; next: string | null }>
+  countClients(): Promise<number>
+  /** The rooms one client is in. */
+  roomsOf(clientId: string): Promise<string[]>
+
+  /** Records this node as alive (every third of the TTL). */
+  heartbeat(node: NodeRecord, ttlMs: number): Promise<void>
+  nodes(): Promise<NodeRecord[]>
+  /** Removes every member and client of nodes not seen within their TTL; resolves to the removed memberships. */
+  sweepDeadNodes(ttlMs: number): Promise<Array<{ room: string; member: MemberRecord }>>
+
+  /** Remembers a request key for `ttlMs`; resolves to the earlier outcome if the key was already there (pending counts as ok). */
+  dedupClaim(key: string, ttlMs: number): Promise<DedupOutcome | null>
+  dedupSettle(key: string, outcome: DedupOutcome, ttlMs: number): Promise<void>
+
+  /** Takes one token from a cluster-wide bucket; resolves to ms until one is free (0 = taken). */
+  takeToken(key: string, rate: number, burst: number): Promise<number>
+
+  /** Appends a frame to a room's history; `makeFrame` gets the new offset and returns the frame to keep and deliver. */
+  appendHistory(roomId: string, size: number, makeFrame: (offset: number) => string): Promise<HistoryEntry>
+  history(roomId: string, since: number): Promise<HistoryReplay>
+}

@@ -1,0 +1,250 @@
+/**
+ * The configuration: every key of PROTOCOL.md section 8 (and a few of our own), with
+ * its default, format and `WSHUB_*` environment variable, validated by convict. Files
+ * may be YAML or JSON; the environment wins over the file. A bad value throws a
+ * {@link ConfigError} that names the key.
+ */
+import convict from 'convict'
+import yaml from 'js-yaml'
+
+convict.addParser([
+  { extension: ['yml', 'yaml'], parse: (text: string) => yaml.load(text) },
+  { extension: 'json', parse: JSON.parse },
+])
+
+convict.addFormat({
+  name: 'pem',
+  validate(value: unknown) {
+    if (typeof value !== 'string') throw new Error('must be a PEM string')
+    if (value !== '' && !value.includes('-----BEGIN')) throw new Error('must be a PEM block (-----BEGIN ...)')
+  },
+  // A PEM in an environment variable may carry `\n` escapes instead of real newlines.
+  coerce: (value: unknown) => (typeof value === 'string' ? value.replace(/\\n/g, '\n') : value),
+})
+
+convict.addFormat({
+  name: 'string-list',
+  validate(value: unknown) {
+    if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) throw new Error('must be a list of strings')
+  },
+  coerce: (value: unknown) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value),
+})
+
+convict.addFormat({
+  name: 'node-id',
+  validate(value: unknown) {
+    if (typeof value !== 'string' || (value !== '' && !/^[a-zA-Z0-9_-]{1,64}$/.test(value))) {
+      throw new Error('must be 1..64 chars of [a-zA-Z0-9_-] (no dots: client ids are <node_id>.<suffix>), or empty to generate one')
+    }
+  },
+})
+
+convict.addFormat({
+  name: 'positive-int',
+  validate(value: unknown) {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new Error('must be an integer ≥ 1')
+  },
+  coerce: (value: unknown) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value),
+})
+
+/** Every configuration key, typed. */
+export interface WshubConfig {
+  http: { host: string; port: number; admin_token: string; admin_address: string; handshake_timeout_ms: number }
+  ws: {
+    path: string
+    max_payload: number
+    max_connections: number
+    max_connections_per_ip: number
+    allowed_origins: string[]
+    max_buffered_bytes: number
+  }
+  heartbeat: { interval_ms: number; timeout_ms: number }
+  auth: {
+    enabled: boolean
+    secret: string
+    public_key: string
+    algorithms: string[]
+    issuer: string
+    audience: string
+    allow_anonymous: boolean
+    anonymous_permissions: string[]
+    disconnect_on_expiry: boolean
+    rotation_grace_ms: number
+  }
+  rooms: { auto_create: boolean; default_max_clients: number; presence_events: boolean; history_size: number }
+  rate_limit: {
+    enabled: boolean
+    per_connection: { rate: number; burst: number }
+    per_user: { rate: number; burst: number }
+    max_violations: number
+  }
+  dedup: { enabled: boolean; window_ms: number; max_entries: number }
+  cluster: {
+    node_id: string
+    bus: 'memory' | 'redis' | 'nats'
+    prefix: string
+    redis: { url: string }
+    nats: { servers: string[]; jetstream: boolean }
+    node_ttl_ms: number
+  }
+  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'; format: 'json' | 'pretty' }
+  config: { watch: boolean }
+}
+
+/** A config given in code: any subset of the keys, nested. */
+export type ConfigInput = { [K in keyof WshubConfig]?: DeepPartial<WshubConfig[K]> }
+type DeepPartial<T> = T extends unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T
+
+const schema = {
+  http: {
+    host: { doc: 'Address that /ws and the HTTP API listen on.', format: String, default: '0.0.0.0' },
+    port: { doc: 'Port; 0 picks a free one (the `listening` log line carries it).', format: 'port', default: 8080 },
+    admin_token: { doc: 'Static bearer token for /api/*; empty turns it off.', format: String, default: '', sensitive: true },
+    admin_address: { doc: 'host:port of a separate listener for the HTTP API; empty shares the /ws port.', format: String, default: '' },
+    handshake_timeout_ms: { doc: 'An upgrade whose headers are not all in within this time is dropped.', format: 'positive-int', default: 10000 },
+  },
+  ws: {
+    path: { doc: 'WebSocket endpoint path.', format: String, default: '/ws' },
+    max_payload: { doc: 'Largest inbound frame in bytes; longer frames close with 1009.', format: 'positive-int', default: 65536 },
+    max_connections: { doc: 'Connections this node holds at most (HTTP 503 past it); 0 = off.', format: 'nat', default: 0 },
+    max_connections_per_ip: { doc: 'Connections one IP holds at most (HTTP 429 past it); 0 = off.', format: 'nat', default: 0 },
+    allowed_origins: { doc: 'Origins allowed to connect (HTTP 403 otherwise); empty = any.', format: 'string-list', default: [] as string[] },
+    max_buffered_bytes: { doc: 'Bytes queued to one client before it is cut off as a slow consumer (close 1008).', format: 'positive-int', default: 4 * 1024 * 1024 },
+  },
+  heartbeat: {
+    interval_ms: { doc: 'The server pings every client this often.', format: 'positive-int', default: 30000 },
+    timeout_ms: { doc: 'A client silent this long after a ping is dropped.', format: 'positive-int', default: 10000 },
+  },
+  auth: {
+    enabled: { doc: 'Check tokens at all.', format: Boolean, default: true },
+    secret: { doc: 'HS256 key.', format: String, default: '', sensitive: true },
+    public_key: { doc: 'PEM public key for RS256/ES256.', format: 'pem', default: '' },
+    algorithms: { doc: 'Accepted JWT algorithms; nothing outside the list is.', format: 'string-list', default: ['HS256'] },
+    issuer: { doc: 'Required `iss`; empty = not checked.', format: String, default: '' },
+    audience: { doc: 'Required `aud`; empty = not checked.', format: String, default: '' },
+    allow_anonymous: { doc: 'Let clients without a token in.', format: Boolean, default: true },
+    anonymous_permissions: { doc: 'What anonymous clients may do.', format: 'string-list', default: ['join:room', 'leave:room', 'send:message', 'create:room'] },
+    disconnect_on_expiry: { doc: 'Close 4001 when a connection\'s token expires.', format: Boolean, default: true },
+    rotation_grace_ms: { doc: 'After a key change on reload, tokens of the old key stay valid this long.', format: 'nat', default: 300000 },
+  },
+  rooms: {
+    auto_create: { doc: 'Create a room on first join by a client holding create:room.', format: Boolean, default: true },
+    default_max_clients: { doc: 'max_clients of rooms created without one; 0 = no limit.', format: 'nat', default: 0 },
+    presence_events: { doc: 'Send member_joined / member_left to members.', format: Boolean, default: false },
+    history_size: { doc: 'room_messages kept per room for `since` recovery; 0 = off.', format: 'nat', default: 0 },
+  },
+  rate_limit: {
+    enabled: { doc: 'Rate-limit inbound frames.', format: Boolean, default: true },
+    per_connection: {
+      rate: { doc: 'Frames per second per connection.', format: 'nat', default: 100 },
+      burst: { doc: 'Bucket size per connection.', format: 'nat', default: 200 },
+    },
+    per_user: {
+      rate: { doc: 'Frames per second for all of one user\'s connections, cluster-wide; 0 = off.', format: 'nat', default: 0 },
+      burst: { doc: 'Bucket size per user.', format: 'nat', default: 0 },
+    },
+    max_violations: { doc: 'Rate-limit refusals in a row before close 1008.', format: 'positive-int', default: 50 },
+  },
+  dedup: {
+    enabled: { doc: 'Answer repeated requests without running them again.', format: Boolean, default: true },
+    window_ms: { doc: 'How long a request id is remembered.', format: 'positive-int', default: 60000 },
+    max_entries: { doc: 'Request ids remembered per node at most (older ones are forgotten first).', format: 'positive-int', default: 100000 },
+  },
+  cluster: {
+    node_id: { doc: 'This node\'s id; empty generates one.', format: 'node-id', default: '' },
+    bus: { doc: 'memory (one process), redis or nats.', format: ['memory', 'redis', 'nats'], default: 'memory' },
+    prefix: { doc: 'Prefix of every bus subject and state key, so clusters can share a server.', format: String, default: 'wshub' },
+    redis: { url: { doc: 'Redis URL.', format: String, default: 'redis://127.0.0.1:6379' } },
+    nats: {
+      servers: { doc: 'NATS servers.', format: 'string-list', default: ['nats://127.0.0.1:4222'] },
+      jetstream: { doc: 'Use JetStream for room history.', format: Boolean, default: false },
+    },
+    node_ttl_ms: { doc: 'A node silent this long is dead; its members are removed.', format: 'positive-int', default: 15000 },
+  },
+  log: {
+    level: { doc: 'debug turns on per-frame logs.', format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    format: { doc: 'json or pretty.', format: ['json', 'pretty'], default: 'json' },
+  },
+  config: {
+    watch: { doc: 'Reload when the config file changes (as on SIGHUP).', format: Boolean, default: false },
+  },
+}
+
+/** A configuration value that failed validation; the message names the key. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ConfigError'
+  }
+}
+
+// Every key gets its WSHUB_* variable: `cluster.redis.url` → WSHUB_CLUSTER_REDIS_URL.
+function withEnvNames(node: Record<string, unknown>, path: string[] = []): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(node)) {
+    const here = [...path, key]
+    const isLeaf = typeof value === 'object' && value !== null && 'default' in value
+    out[key] = isLeaf ? { ...value, env: `WSHUB_${here.join('_').toUpperCase()}` } : withEnvNames(value as Record<string, unknown>, here)
+  }
+  return out
+}
+
+const fullSchema = withEnvNames(schema) as convict.Schema<WshubConfig>
+
+function build(load: (c: convict.Config<WshubConfig>) => void): WshubConfig {
+  try {
+    const config = convict<WshubConfig>(fullSchema)
+    load(config)
+    config.validate({ allowed: 'strict' })
+    const props = config.getProperties()
+    checkCoherence(props)
+    return props
+  } catch (err) {
+    if (err instanceof ConfigError) throw err
+    throw new ConfigError(`invalid configuration: ${(err as Error).message}`)
+  }
+}
+
+function checkCoherence(c: WshubConfig): void {
+  if (c.heartbeat.timeout_ms >= c.heartbeat.interval_ms * 10) {
+    throw new ConfigError(`heartbeat.timeout_ms: must be less than 10 × heartbeat.interval_ms (got ${c.heartbeat.timeout_ms})`)
+  }
+  if (c.rate_limit.per_connection.rate > 0 && c.rate_limit.per_connection.burst < 1) {
+    throw new ConfigError('rate_limit.per_connection.burst: must be ≥ 1 when rate_limit.per_connection.rate is set')
+  }
+}
+
+/**
+ * Loads the configuration: defaults, then the file (YAML or JSON) if given, then the
+ * `WSHUB_*` environment.
+ *
+ * @example
+ * ```ts
+ * const app = createApp(loadConfig('configs/example.yaml'))
+ * ```
+ */
+export function loadConfig(file?: string): WshubConfig {
+  return build((config) => {
+    if (file) config.loadFile(file)
+  })
+}
+
+/** Fills a partial config given in code with the defaults and the environment, and validates it. */
+export function resolveConfig(input: ConfigInput = {}): WshubConfig {
+  return build((config) => config.load(input))
+}
+
+/** The documentation of every key, for `configs/default.yaml` and the README. */
+export function describeConfig(): Array<{ key: string; default: unknown; doc: string; env: string }> {
+  const rows: Array<{ key: string; default: unknown; doc: string; env: string }> = []
+  const walk = (node: Record<string, unknown>, path: string[]) => {
+    for (const [key, value] of Object.entries(node)) {
+      const v = value as { default?: unknown; doc?: string; env?: string }
+      if (typeof value === 'object' && value !== null && 'default' in value) {
+        rows.push({ key: [...path, key].join('.'), default: v.default, doc: v.doc ?? '', env: v.env ?? '' })
+      } else walk(value as Record<string, unknown>, [...path, key])
+    }
+  }
+  walk(fullSchema as unknown as Record<string, unknown>, [])
+  return rows
+}

@@ -1,0 +1,124 @@
+/**
+ * One connected client: its identity, its rooms, its per-connection data, and the one
+ * send path every outbound frame takes. Sends are bounded: a client whose queued bytes
+ * pass `ws.max_buffered_bytes` is cut off (close 1008), so a reader that stops can
+ * never grow the node's memory or slow the others.
+ */
+import type { WebSocket } from 'ws'
+import { Permissions } from './permissions.js'
+import type { Envelope } from './protocol.js'
+
+/**
+ * Per-connection data that middleware keeps on `ctx.client.data`. Open to declaration
+ * merging, so a middleware can say what it adds:
+ *
+ * @example
+ * ```ts
+ * declare module 'wshub' { interface ClientData { locale?: string } }
+ * ```
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface ClientData {}
+
+/** Who a connection is: set at the handshake, replaced by an `auth` message. */
+export interface Identity {
+  userId: string | null
+  username: string | null
+  permissions: readonly string[]
+  claims: Record<string, unknown> | null
+  /** ms since the epoch when the token expires; null for no expiry. */
+  expiresAt: number | null
+}
+
+/** Why a connection ended. */
+export interface CloseInfo {
+  code: number
+  reason: string
+}
+
+/** Close codes the server uses (PROTOCOL.md section 3). */
+export const CloseCode = {
+  GoingAway: 1001,
+  PolicyViolation: 1008,
+  Kicked: 4000,
+  TokenExpired: 4001,
+} as const
+
+/** What a connection needs from its node; kept narrow so connections stay testable. */
+export interface ConnectionHost {
+  readonly maxBufferedBytes: number
+  onSlowConsumer(connection: Connection): void
+}
+
+export class Connection {
+  readonly id: string
+  readonly nodeId: string
+  readonly remoteAddress: string
+  readonly connectedAt: number
+  readonly rooms = new Set<string>()
+  /** Per-connection data of middleware and handlers (see {@link ClientData}). */
+  data: ClientData = {}
+  userId: string | null = null
+  username: string | null = null
+  permissions: Permissions = Permissions.none
+  claims: Record<string, unknown> | null = null
+  expiresAt: number | null = null
+  /** Set when anything arrives; cleared when a heartbeat ping goes out. */
+  alive = true
+  /** A frame of this connection is in the chain; later ones wait in `backlog`, so frames run in order. */
+  busy = false
+  backlog: Envelope[] | null = null
+  /** The close code and reason once it is closing or closed. */
+  closeInfo: CloseInfo | null = null
+  readonly socket: WebSocket
+  private readonly host: ConnectionHost
+
+  constructor(id: string, nodeId: string, socket: WebSocket, remoteAddress: string, host: ConnectionHost, identity: Identity) {
+    this.id = id
+    this.nodeId = nodeId
+    this.socket = socket
+    this.remoteAddress = remoteAddress
+    this.host = host
+    this.connectedAt = Date.now()
+    this.setIdentity(identity)
+  }
+
+  /** Replaces who this connection is (after a token refresh). */
+  setIdentity(identity: Identity): void {
+    this.userId = identity.userId
+    this.username = identity.username
+    this.permissions = new Permissions(identity.permissions)
+    this.claims = identity.claims
+    this.expiresAt = identity.expiresAt
+  }
+
+  /** True when the connection holds the permission (PROTOCOL.md section 5). */
+  can(permission: string): boolean {
+    return this.permissions.has(permission)
+  }
+
+  get isOpen(): boolean {
+    return this.closeInfo === null && this.socket.readyState === 1
+  }
+
+  /**
+   * Sends one encoded frame (text; a Buffer is sent as a text frame, so a fan-out
+   * converts the string once). Returns false when the frame was not sent.
+   */
+  send(frame: string | Buffer): boolean {
+    if (!this.isOpen) return false
+    this.socket.send(frame, { binary: false })
+    if (this.socket.bufferedAmount > this.host.maxBufferedBytes) {
+      this.host.onSlowConsumer(this)
+      return false
+    }
+    return true
+  }
+
+  /** Closes with a code and reason; `terminate` drops the socket without a close handshake. */
+  close(code: number, reason: string, terminate = false): void {
+    if (this.closeInfo === null) this.closeInfo = { code, reason }
+    if (terminate) this.socket.terminate()
+    else this.socket.close(code, reason)
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * wshub: a Koa-style WebSocket framework. Every inbound frame flows through one
+ * `async (ctx, next)` chain; rooms and the cluster bus are helpers on `ctx`.
+ *
+ * @example
+ * ```ts
+ * import { createApp } from 'wshub'
+ * const app = createApp()
+ * app.route('hello', (ctx) => ctx.reply('hello_reply', { you: ctx.client.id }))
+ * await app.listen()
+ * ```
+ */
+export { createApp, Application, nodeOfClient } from './application.js'
+export { compose } from './compose.js'
+export { Context } from './context.js'
+export { Connection, CloseCode } from './connection.js'
+export { AppError, ErrorCode, HandshakeError, isAppError, defaultMessage } from './errors.js'
+export { loadConfig, resolveConfig, ConfigError, describeConfig } from './config.js'
+export { RoomTarget } from './broadcast.js'
+export { Permissions } from './permissions.js'
+export { encodeFrame, encodeDelivery, encodeError, parseEnvelope, isValidRoomId, isValidType } from './protocol.js'
+export { MemoryBus, MemoryHub } from './bus/memory.js'
+export { MemoryState } from './cluster/memory.js'
+export { defineMiddleware } from './define-middleware.js'
+
+export type { Middleware, HandshakeHook, HttpHandler, AppOptions, AppEvents } from './application.js'
+export type { Next, Composed } from './compose.js'
+export type { State } from './context.js'
+export type { ClientData, Identity, CloseInfo } from './connection.js'
+export type { WshubConfig, ConfigInput } from './config.js'
+export type { Envelope, MessageId } from './protocol.js'
+export type { Bus, BusStatus, BusMessage, BusEnvelope } from './bus/bus.js'
+export type { ClusterState, RoomRecord, MemberRecord, ClientRecord, NodeRecord, JoinOutcome, DedupOutcome } from './cluster/state.js'
+export type { JoinResult, RoomOptions } from './rooms.js'
+export type { Handler, RouteOptions } from '../middleware/router.js'

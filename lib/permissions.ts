@@ -1,0 +1,52 @@
+/**
+ * Permission strings `action:object[:resource]` with `*` globs (PROTOCOL.md section 5).
+ * A grant without a resource covers every resource (`join:room` grants `join:room:lobby`);
+ * `admin:system` grants everything. Grants are compiled once per identity, so a check is
+ * a Set lookup in the common case.
+ */
+
+export const ADMIN_PERMISSION = 'admin:system'
+
+/** A compiled set of grants. */
+export class Permissions {
+  static readonly none = new Permissions([])
+  readonly list: readonly string[]
+  readonly all: boolean
+  private readonly exact: Set<string>
+  private readonly globs: RegExp[]
+
+  constructor(grants: readonly string[]) {
+    this.list = grants.slice()
+    this.all = grants.includes(ADMIN_PERMISSION) || grants.includes('*')
+    this.exact = new Set()
+    this.globs = []
+    for (const grant of grants) {
+      if (grant.includes('*')) this.globs.push(globToRegExp(grant))
+      else this.exact.add(grant)
+    }
+  }
+
+  /**
+   * @example
+   * ```ts
+   * new Permissions(['join:room:*']).has('join:room:lobby')   // true
+   * ```
+   */
+  has(required: string): boolean {
+    if (this.all || this.exact.has(required)) return true
+    // A grant without a resource covers every resource: check each shorter prefix.
+    let end = required.lastIndexOf(':')
+    while (end > 0) {
+      if (this.exact.has(required.slice(0, end))) return true
+      end = required.lastIndexOf(':', end - 1)
+    }
+    for (const glob of this.globs) if (glob.test(required)) return true
+    return false
+  }
+}
+
+function globToRegExp(glob: string): RegExp {
+  const body = glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')
+  // `join:room:*` also grants `join:room` itself; a trailing `:*` makes the tail optional.
+  return new RegExp(body.endsWith(':.*') ? `^${body.slice(0, -3)}(:.*)?$` : `^${body}$`)
+}

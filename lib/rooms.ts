@@ -1,0 +1,222 @@
+/**
+ * Rooms: the local registry of which connections of this node are in which room, kept
+ * in step with the cluster state and the bus. A node subscribes to a room's subject
+ * only while it has local members there. Delivery converts a frame to bytes once and
+ * writes the same bytes to every local recipient.
+ */
+import type { Application } from './application.js'
+import type { Connection } from './connection.js'
+import { AppError, ErrorCode } from './errors.js'
+import { encodeDelivery, isValidRoomId } from './protocol.js'
+import type { MemberRecord, RoomRecord } from './cluster/state.js'
+
+/** What a join answers: the room's member count and, when `since` was given, whether the gap was recovered. */
+export interface JoinResult {
+  members: number
+  recovered: boolean | null
+}
+
+/** Options of a room made through the API or the server SDK. */
+export interface RoomOptions {
+  id: string
+  name?: string
+  max_clients?: number
+  presence_events?: boolean | null
+}
+
+interface LocalRoom {
+  members: Set<Connection>
+  presence: boolean
+}
+
+export class Rooms {
+  private readonly local = new Map<string, LocalRoom>()
+
+  constructor(private readonly app: Application) {}
+
+  /** Number of rooms with members on this node. */
+  get localCount(): number {
+    return this.local.size
+  }
+
+  /** Checks a room id, failing with 1001. */
+  static check(roomId: unknown): string {
+    if (!isValidRoomId(roomId)) throw new AppError(ErrorCode.InvalidFormat, 'room_id must be 1..128 chars of [a-zA-Z0-9_.:-]')
+    return roomId
+  }
+
+  /** A new room record with the configured defaults. */
+  record(options: RoomOptions): RoomRecord {
+    return {
+      id: options.id,
+      name: options.name ?? options.id,
+      max_clients: options.max_clients ?? this.app.config.rooms.default_max_clients,
+      presence_events: options.presence_events ?? null,
+      created_at: Date.now(),
+    }
+  }
+
+  private presenceOn(room: RoomRecord): boolean {
+    return room.presence_events ?? this.app.config.rooms.presence_events
+  }
+
+  /** Joins a connection to a room with every check of `join_room`. */
+  async join(conn: Connection, roomId: string, since: number | null): Promise<JoinResult> {
+    Rooms.check(roomId)
+    if (!conn.can(`join:room:${roomId}`)) throw new AppError(ErrorCode.Forbidden, `missing permission join:room:${roomId}`)
+    if (conn.rooms.has(roomId)) throw new AppError(ErrorCode.AlreadyInRoom, `already in room ${roomId}`)
+    const autoCreate = this.app.config.rooms.auto_create && conn.can(`create:room:${roomId}`) ? this.record({ id: roomId }) : null
+    const outcome = await this.app.state.join(roomId, memberOf(conn), autoCreate)
+    if (outcome.status === 'not_found') throw new AppError(ErrorCode.RoomNotFound, `room ${roomId} does not exist`)
+    if (outcome.status === 'full') throw new AppError(ErrorCode.RoomFull, `room ${roomId} is full`)
+    if (outcome.status === 'already_member') throw new AppError(ErrorCode.AlreadyInRoom, `already in room ${roomId}`)
+    if (outcome.created) this.app.emit('room_created', { room: outcome.room, time: Date.now() })
+    if (!conn.isOpen) {
+      // It left while the state answered: undo, so no ghost member stays behind.
+      await this.app.state.leave(roomId, conn.id)
+      throw new AppError(ErrorCode.ClientOffline, 'connection closed during join')
+    }
+    conn.rooms.add(roomId)
+    await this.addLocal(roomId, conn, this.presenceOn(outcome.room))
+    let recovered: boolean | null = null
+    if (since !== null) {
+      if (this.app.config.rooms.history_size === 0) recovered = false
+      else {
+        const replay = await this.app.state.history(roomId, since)
+        for (const entry of replay.entries) conn.send(entry.frame)
+        recovered = replay.recovered
+      }
+    }
+    if (this.presenceOn(outcome.room)) {
+      await this.presence(roomId, 'member_joined', conn)
+    }
+    this.app.emit('room_joined', { room: roomId, clientId: conn.id, userId: conn.userId, time: Date.now() })
+    return { members: outcome.members, recovered }
+  }
+
+  /** Removes a connection from a room; fails with 3003 when it was not in it. */
+  async leave(conn: Connection, roomId: string): Promise<void> {
+    Rooms.check(roomId)
+    if (!conn.rooms.has(roomId)) throw new AppError(ErrorCode.NotInRoom, `not in room ${roomId}`)
+    const presence = this.local.get(roomId)?.presence ?? false
+    conn.rooms.delete(roomId)
+    await this.removeLocal(roomId, conn)
+    await this.app.state.leave(roomId, conn.id)
+    if (presence) await this.presence(roomId, 'member_left', conn)
+    this.app.emit('room_left', { room: roomId, clientId: conn.id, userId: conn.userId, reason: 'left', time: Date.now() })
+  }
+
+  /** Removes a closed connection from every room, locally (the state drops it with the client record). */
+  async leaveAll(conn: Connection): Promise<void> {
+    for (const roomId of conn.rooms) {
+      const presence = this.local.get(roomId)?.presence ?? false
+      await this.removeLocal(roomId, conn)
+      await this.app.state.leave(roomId, conn.id)
+      if (presence) await this.presence(roomId, 'member_left', conn).catch(() => {})
+      this.app.emit('room_left', { room: roomId, clientId: conn.id, userId: conn.userId, reason: 'disconnect', time: Date.now() })
+    }
+    conn.rooms.clear()
+  }
+
+  private async presence(roomId: string, type: 'member_joined' | 'member_left', conn: Connection): Promise<void> {
+    const frame = encodeDelivery(type, { room_id: roomId, client_id: conn.id, user_id: conn.userId }, Date.now())
+    await this.app.deliverToRooms([roomId], frame, [conn.id])
+  }
+
+  private async addLocal(roomId: string, conn: Connection, presence: boolean): Promise<void> {
+    const room = this.local.get(roomId)
+    if (room !== undefined) {
+      room.members.add(conn)
+      return
+    }
+    this.local.set(roomId, { members: new Set([conn]), presence })
+    await this.app.link.watchRoom(roomId)
+  }
+
+  private async removeLocal(roomId: string, conn: Connection): Promise<void> {
+    const room = this.local.get(roomId)
+    if (room === undefined) return
+    room.members.delete(conn)
+    if (room.members.size > 0) return
+    this.local.delete(roomId)
+    await this.app.link.unwatchRoom(roomId)
+  }
+
+  /** Writes the same bytes to every local member of the rooms, each once, except the excluded. */
+  deliverLocal(rooms: readonly string[], frame: Buffer, except: readonly string[]): number {
+    let sent = 0
+    if (rooms.length === 1) {
+      const room = this.local.get(rooms[0]!)
+      if (room === undefined) return 0
+      for (const conn of room.members) {
+        if (except.length !== 0 && except.includes(conn.id)) continue
+        if (conn.send(frame)) sent++
+      }
+      return sent
+    }
+    const seen = new Set<Connection>()
+    for (const roomId of rooms) {
+      const room = this.local.get(roomId)
+      if (room === undefined) continue
+      for (const conn of room.members) {
+        if (seen.has(conn) || except.includes(conn.id)) continue
+        seen.add(conn)
+        if (conn.send(frame)) sent++
+      }
+    }
+    return sent
+  }
+
+  /** Drops a deleted room's local members, sending each `frame` (a `room_left`). */
+  dropLocal(roomId: string, frame: Buffer): void {
+    const room = this.local.get(roomId)
+    if (room === undefined) return
+    this.local.delete(roomId)
+    for (const conn of room.members) {
+      conn.rooms.delete(roomId)
+      conn.send(frame)
+      this.app.emit('room_left', { room: roomId, clientId: conn.id, userId: conn.userId, reason: 'deleted', time: Date.now() })
+    }
+    void this.app.link.unwatchRoom(roomId)
+  }
+
+  // Server SDK: cluster-wide.
+
+  /** Creates a room; fails with 3001 when it exists. */
+  async create(options: RoomOptions): Promise<RoomRecord> {
+    Rooms.check(options.id)
+    const record = this.record(options)
+    if (!(await this.app.state.createRoom(record))) throw new AppError(ErrorCode.RoomExists, `room ${options.id} already exists`)
+    this.app.emit('room_created', { room: record, time: Date.now() })
+    return record
+  }
+
+  /** Deletes a room; its members get `room_left` with `reason: "deleted"`. Fails with 3000 when there is none. */
+  async delete(roomId: string): Promise<void> {
+    Rooms.check(roomId)
+    const members = await this.app.state.deleteRoom(roomId)
+    if (members === null) throw new AppError(ErrorCode.RoomNotFound, `room ${roomId} does not exist`)
+    const frame = encodeDelivery('room_left', { room_id: roomId, status: 'left', reason: 'deleted' }, Date.now())
+    this.dropLocal(roomId, Buffer.from(frame))
+    await this.app.link.publishRoomDeleted(roomId, frame)
+    this.app.emit('room_deleted', { room: roomId, time: Date.now() })
+  }
+
+  get(roomId: string): Promise<RoomRecord | null> {
+    return this.app.state.getRoom(roomId)
+  }
+
+  list(): Promise<Array<RoomRecord & { members: number }>> {
+    return this.app.state.listRooms()
+  }
+
+  /** The members across the cluster, or null when the room does not exist. */
+  members(roomId: string): Promise<MemberRecord[] | null> {
+    return this.app.state.members(roomId)
+  }
+}
+
+/** A connection as a room member record. */
+export function memberOf(conn: Connection): MemberRecord {
+  return { client_id: conn.id, user_id: conn.userId, node_id: conn.nodeId }
+}

@@ -1,0 +1,307 @@
+/**
+ * The node's transport: Node's `http` server with `ws` in `noServer` mode. It runs the
+ * handshake before the upgrade, makes a `Connection` per socket, feeds frames to the app,
+ * pings every client from one shared timer, and drains on close.
+ * Socket listeners are module-level functions that find their connection through a
+ * symbol, so a connection costs no closures.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { randomBytes } from 'node:crypto'
+import { WebSocketServer, type RawData, type WebSocket } from 'ws'
+import type { Application } from './application.js'
+import { Connection, CloseCode, type ConnectionHost, type Identity } from './connection.js'
+import { HandshakeError } from './errors.js'
+import { EnvelopeError, parseEnvelope, validateEnvelope, encodeFrame } from './protocol.js'
+import { checkAdmission, refuseUpgrade, remoteAddressOf } from './upgrade.js'
+import { ErrorCode } from './errors.js'
+
+const kConnection = Symbol('wshub.connection')
+const kServer = Symbol('wshub.server')
+type Socket = WebSocket & { [kConnection]: Connection; [kServer]: WsServer }
+
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  const conn = (this as Socket)[kConnection]
+  conn.alive = true
+  ;(this as Socket)[kServer].receive(conn, data as Buffer, isBinary)
+}
+
+function onPong(this: WebSocket): void {
+  ;(this as Socket)[kConnection].alive = true
+}
+
+function onClose(this: WebSocket, code: number, reason: Buffer): void {
+  ;(this as Socket)[kServer].remove((this as Socket)[kConnection], code, reason.toString())
+}
+
+function onSocketError(this: WebSocket, err: Error): void {
+  // ws closes the socket itself (1007 bad UTF-8, 1009 too big); the close event follows.
+  const conn = (this as Socket)[kConnection]
+  if (conn.closeInfo === null) conn.closeInfo = { code: (err as { closeCode?: number }).closeCode ?? 1006, reason: err.message }
+}
+
+export class WsServer implements ConnectionHost {
+  readonly connections = new Map<string, Connection>()
+  readonly maxBufferedBytes: number
+  private readonly perIp = new Map<string, number>()
+  private pending = 0
+  private draining = false
+  private readonly http: Server
+  private adminHttp: Server | null = null
+  private readonly wss: WebSocketServer
+  private pingTimer: NodeJS.Timeout | null = null
+  private readonly cleanups = new Set<Promise<void>>()
+
+  constructor(private readonly app: Application) {
+    const { ws } = app.config
+    this.maxBufferedBytes = ws.max_buffered_bytes
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: ws.max_payload,
+      clientTracking: false,
+      perMessageDeflate: false,
+      handleProtocols: (protocols) => (protocols.has('wshub.v1') ? 'wshub.v1' : false),
+    })
+    this.http = createServer((req, res) => void this.onRequest(req, res))
+    this.http.headersTimeout = app.config.http.handshake_timeout_ms
+    this.http.requestTimeout = app.config.http.handshake_timeout_ms * 3
+    this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.onUpgrade(req, socket, head))
+    this.http.on('clientError', (_err, socket: Duplex) => {
+      if (!socket.destroyed) socket.destroy()
+    })
+  }
+
+  /** Connections held by this node. */
+  get size(): number {
+    return this.connections.size
+  }
+
+  async listen(): Promise<AddressInfo> {
+    const { host, port, admin_address } = this.app.config.http
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject)
+      this.http.listen(port, host, () => {
+        this.http.off('error', reject)
+        resolve()
+      })
+    })
+    if (admin_address !== '') {
+      const cut = admin_address.lastIndexOf(':')
+      const adminHost = cut === -1 ? '127.0.0.1' : admin_address.slice(0, cut)
+      const adminPort = Number(cut === -1 ? admin_address : admin_address.slice(cut + 1))
+      this.adminHttp = createServer((req, res) => void this.onRequest(req, res))
+      await new Promise<void>((resolve, reject) => {
+        this.adminHttp!.once('error', reject)
+        this.adminHttp!.listen(adminPort, adminHost, resolve)
+      })
+    }
+    this.startHeartbeat()
+    return this.http.address() as AddressInfo
+  }
+
+  /** The address of the admin listener, when `http.admin_address` set one. */
+  adminAddress(): AddressInfo | null {
+    return (this.adminHttp?.address() as AddressInfo | null) ?? null
+  }
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      for (const handler of this.app.httpHandlers) if (await handler(req, res)) return
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 404, message: 'not found' }))
+    } catch (err) {
+      this.app.log.error({ err }, 'http handler failed')
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ code: ErrorCode.ServerError, message: 'server error' }))
+    }
+  }
+
+  private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy())
+    if (this.draining) return refuseUpgrade(socket, 503, { message: 'server is shutting down' })
+    const ip = remoteAddressOf(req)
+    const fromIp = this.perIp.get(ip) ?? 0
+    const refusal = checkAdmission(req, this.app.config.ws, { total: this.connections.size + this.pending, fromIp })
+    if (refusal !== null) {
+      this.app.log.info({ remote: ip, status: refusal.status, reason: refusal.message }, 'upgrade refused')
+      return refuseUpgrade(socket, refusal.status, { message: refusal.message })
+    }
+    // Hold the slots while the hooks run, so concurrent handshakes cannot pass a limit.
+    this.pending++
+    this.perIp.set(ip, fromIp + 1)
+    let identity = this.anonymous()
+    try {
+      for (const hook of this.app.handshakeHooks) identity = await hook(req, identity)
+    } catch (err) {
+      this.pending--
+      this.releaseIp(ip)
+      if (err instanceof HandshakeError) {
+        this.app.log.info({ remote: ip, status: err.status, code: err.code, reason: err.message }, 'upgrade refused')
+        return refuseUpgrade(socket, err.status, { code: err.code, message: err.message })
+      }
+      this.app.log.error({ err }, 'handshake hook failed')
+      return refuseUpgrade(socket, 500, { code: ErrorCode.ServerError, message: 'server error' })
+    }
+    if (socket.destroyed || this.draining) {
+      this.pending--
+      this.releaseIp(ip)
+      return
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.pending--
+      this.accept(ws as Socket, ip, identity)
+    })
+  }
+
+  private anonymous(): Identity {
+    return { userId: null, username: null, permissions: this.app.config.auth.anonymous_permissions, claims: null, expiresAt: null }
+  }
+
+  private releaseIp(ip: string): void {
+    const n = (this.perIp.get(ip) ?? 1) - 1
+    if (n <= 0) this.perIp.delete(ip)
+    else this.perIp.set(ip, n)
+  }
+
+  private accept(ws: Socket, ip: string, identity: Identity): void {
+    const { app } = this
+    const id = `${app.nodeId}.${randomBytes(9).toString('base64url')}`
+    const conn = new Connection(id, app.nodeId, ws, ip, this, identity)
+    ws[kConnection] = conn
+    ws[kServer] = this
+    ws.on('message', onMessage)
+    ws.on('pong', onPong)
+    ws.on('close', onClose)
+    ws.on('error', onSocketError)
+    this.connections.set(id, conn)
+    conn.send(
+      encodeFrame('welcome', {
+        client_id: id,
+        node_id: app.nodeId,
+        user_id: conn.userId,
+        protocol: 1,
+        heartbeat_ms: app.config.heartbeat.interval_ms,
+      }),
+    )
+    app.state
+      .addClient({ client_id: id, user_id: conn.userId, node_id: app.nodeId, connected_at: conn.connectedAt })
+      .catch((err) => app.log.warn({ err: (err as Error).message, client_id: id }, 'could not register the client in the cluster state'))
+    app.log.info({ client_id: id, remote: ip, user_id: conn.userId }, 'connection')
+    app.emit('connection', conn)
+  }
+
+  /** One inbound frame from a connection. */
+  receive(conn: Connection, data: Buffer, isBinary: boolean): void {
+    if (this.draining || conn.closeInfo !== null) return
+    const { app } = this
+    let envelope
+    try {
+      if (isBinary) {
+        if (app.binaryCodec === null) {
+          app.reject(conn, ErrorCode.InvalidFormat, 'binary frames are not accepted; send JSON text frames', null)
+          return
+        }
+        envelope = validateEnvelope(app.binaryCodec(data))
+      } else envelope = parseEnvelope(data.toString())
+    } catch (err) {
+      if (err instanceof EnvelopeError) app.reject(conn, err.code, err.message, err.messageId)
+      else app.reject(conn, ErrorCode.InvalidFormat, 'frame could not be decoded', null)
+      return
+    }
+    void app.dispatch(conn, envelope)
+  }
+
+  /** Cuts off a client that stopped reading (its queued bytes passed `ws.max_buffered_bytes`). */
+  onSlowConsumer(conn: Connection): void {
+    if (conn.closeInfo !== null) return
+    this.app.log.warn({ client_id: conn.id, buffered: conn.socket.bufferedAmount }, 'slow consumer cut off')
+    this.app.emit('slow_consumer', conn)
+    // Its close frame would queue behind what it is not reading: drop the socket now.
+    conn.close(CloseCode.PolicyViolation, 'slow consumer', true)
+  }
+
+  /** Writes the same bytes to every local client, except the excluded. */
+  sendToAll(frame: Buffer, except: readonly string[]): void {
+    for (const conn of this.connections.values()) {
+      if (except.length !== 0 && except.includes(conn.id)) continue
+      conn.send(frame)
+    }
+  }
+
+  remove(conn: Connection, code: number, reason: string): void {
+    if (!this.connections.delete(conn.id)) return
+    this.releaseIp(conn.remoteAddress)
+    const info = conn.closeInfo ?? { code, reason }
+    conn.closeInfo = info
+    const { app } = this
+    const cleanup = (async () => {
+      try {
+        await app.rooms.leaveAll(conn)
+        await app.state.removeClient(conn.id)
+      } catch (err) {
+        app.log.warn({ err: (err as Error).message, client_id: conn.id }, 'could not remove the client from the cluster state')
+      }
+    })()
+    this.cleanups.add(cleanup)
+    void cleanup.finally(() => this.cleanups.delete(cleanup))
+    app.log.info({ client_id: conn.id, code: info.code, reason: info.reason }, 'disconnect')
+    app.emit('disconnect', conn, info)
+  }
+
+  // One timer pings everyone; one timeout per round drops whoever stayed silent.
+  private startHeartbeat(): void {
+    const { interval_ms, timeout_ms } = this.app.config.heartbeat
+    this.pingTimer = setInterval(() => this.pingAll(timeout_ms), interval_ms)
+    this.pingTimer.unref()
+  }
+
+  private pingAll(timeoutMs: number): void {
+    for (const conn of this.connections.values()) {
+      conn.alive = false
+      conn.socket.ping()
+    }
+    setTimeout(() => this.dropSilent(), timeoutMs).unref()
+  }
+
+  private dropSilent(): void {
+    for (const conn of this.connections.values()) {
+      if (conn.alive || conn.closeInfo !== null) continue
+      this.app.log.warn({ client_id: conn.id }, 'heartbeat missed')
+      this.app.emit('heartbeat_missed', conn)
+      conn.close(1006, 'heartbeat timeout', true)
+    }
+  }
+
+  /** Drains: refuses new clients, lets in-flight frames finish, closes everyone with 1001. */
+  async close(): Promise<void> {
+    if (this.draining) return
+    this.draining = true
+    if (this.pingTimer) clearInterval(this.pingTimer)
+    const closed = Promise.all([
+      new Promise<void>((resolve) => this.http.close(() => resolve())),
+      this.adminHttp ? new Promise<void>((resolve) => this.adminHttp!.close(() => resolve())) : undefined,
+    ])
+    await waitUntil(() => this.app.inFlight === 0, 10_000)
+    for (const conn of this.connections.values()) conn.close(CloseCode.GoingAway, 'server shutting down')
+    await waitUntil(() => this.connections.size === 0, 3_000)
+    for (const conn of this.connections.values()) conn.close(CloseCode.GoingAway, 'server shutting down', true)
+    await waitUntil(() => this.connections.size === 0, 1_000)
+    await Promise.all(this.cleanups)
+    this.http.closeAllConnections()
+    this.adminHttp?.closeAllConnections()
+    await closed
+  }
+}
+
+function waitUntil(done: () => boolean, maxMs: number): Promise<void> {
+  if (done()) return Promise.resolve()
+  const until = Date.now() + maxMs
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (done() || Date.now() >= until) {
+        clearInterval(timer)
+        resolve()
+      }
+    }, 10)
+  })
+}

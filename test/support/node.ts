@@ -1,0 +1,46 @@
+/**
+ * Starts a real node in this process on a free loopback port, for tests that need real
+ * sockets but not a separate process.
+ */
+import { createApp, type Application, type AppOptions } from '../../lib/application.js'
+import type { ConfigInput } from '../../lib/config.js'
+import { pino } from 'pino'
+import { TestClient } from './ws-client.js'
+import type WebSocket from 'ws'
+
+export interface TestNode {
+  app: Application
+  port: number
+  url: string
+  http: string
+  connect(query?: string, options?: WebSocket.ClientOptions & { protocols?: string[] }): Promise<TestClient>
+  close(): Promise<void>
+}
+
+/** Silent unless WSHUB_TEST_LOG=1. */
+export function testLogger() {
+  return pino({ level: process.env.WSHUB_TEST_LOG ? 'debug' : 'silent' })
+}
+
+export async function startNode(config: ConfigInput = {}, options: AppOptions = {}): Promise<TestNode> {
+  const merged: ConfigInput = { ...config, http: { host: '127.0.0.1', port: 0, ...config.http } }
+  const app = createApp(merged, { logger: testLogger(), ...options })
+  const address = await app.listen()
+  const port = address.port
+  const clients: TestClient[] = []
+  return {
+    app,
+    port,
+    url: `ws://127.0.0.1:${port}${app.config.ws.path}`,
+    http: `http://127.0.0.1:${port}`,
+    async connect(query = '', opts = {}) {
+      const client = await TestClient.connect(`ws://127.0.0.1:${port}${app.config.ws.path}${query}`, opts)
+      clients.push(client)
+      return client
+    },
+    async close() {
+      for (const c of clients) c.socket.terminate()
+      await app.close()
+    },
+  }
+}

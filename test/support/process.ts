@@ -1,0 +1,94 @@
+/**
+ * Runs `wshub` as a real child process (bin/wshub.js) and reads its JSON log lines, for
+ * tests of start-up, signals and multi-node clusters.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { dirname, resolve } from 'node:path'
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
+export const binPath = resolve(repoRoot, 'bin/wshub.js')
+
+export interface NodeProcess {
+  child: ChildProcess
+  port: number
+  lines: Array<Record<string, unknown>>
+  stderr: string
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>
+  waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>
+}
+
+/** Spawns a node with env-var config; resolves once it logged `listening`. */
+export async function spawnNode(env: Record<string, string>, args: string[] = []): Promise<NodeProcess> {
+  const child = spawn(process.execPath, [binPath, ...args], {
+    env: { ...process.env, WSHUB_HTTP_HOST: '127.0.0.1', WSHUB_HTTP_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const lines: Array<Record<string, unknown>> = []
+  const listeners: Array<() => void> = []
+  let buffered = ''
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString()
+    let nl
+    while ((nl = buffered.indexOf('\n')) !== -1) {
+      const line = buffered.slice(0, nl)
+      buffered = buffered.slice(nl + 1)
+      try {
+        lines.push(JSON.parse(line))
+      } catch {
+        lines.push({ raw: line })
+      }
+      for (const l of listeners) l()
+    }
+  })
+  const proc: NodeProcess = {
+    child,
+    port: 0,
+    lines,
+    stderr: '',
+    exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
+    waitForLog(match, timeoutMs = 5000) {
+      const found = lines.find(match)
+      if (found) return Promise.resolve(found)
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`log line not seen within ${timeoutMs} ms; stderr: ${proc.stderr}`)), timeoutMs)
+        const check = () => {
+          const hit = lines.find(match)
+          if (hit) {
+            clearTimeout(timer)
+            resolve(hit)
+          }
+        }
+        listeners.push(check)
+        child.once('exit', () => {
+          clearTimeout(timer)
+          reject(new Error(`node exited before the log line; stderr: ${proc.stderr}`))
+        })
+      })
+    },
+  }
+  child.stderr!.on('data', (c: Buffer) => (proc.stderr += c.toString()))
+  const listening = await proc.waitForLog((l) => l.msg === 'listening', 10000)
+  proc.port = listening.port as number
+  return proc
+}
+
+/** Runs the CLI to its end (for start-up failures); resolves with the exit code and output. */
+export function runCli(env: Record<string, string>, args: string[] = [], timeoutMs = 10000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [binPath, ...args], { env: { ...process.env, WSHUB_HTTP_HOST: '127.0.0.1', WSHUB_HTTP_PORT: '0', ...env } })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (c) => (stdout += c))
+    child.stderr.on('data', (c) => (stderr += c))
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`cli did not exit within ${timeoutMs} ms; stdout: ${stdout}`))
+    }, timeoutMs)
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
