@@ -21,6 +21,8 @@ import { ClusterLink } from './cluster-link.js'
 import type { Bus, BusEnvelope } from './bus/bus.js'
 import type { ClusterState } from './cluster/state.js'
 import { openBackends } from './backends.js'
+import { MemoryBus } from './bus/memory.js'
+import { MemoryState } from './cluster/memory.js'
 import { Router, type Handler, type RouteOptions } from '../middleware/router.js'
 import { CloseCode, type Connection, type Identity } from './connection.js'
 import { registerBuiltinRoutes } from './builtin-routes.js'
@@ -107,6 +109,11 @@ export class Application extends EventEmitter<AppEvents> {
     this.debug = this.log.isLevelEnabled('debug')
     if (options.bus) this.bus = options.bus
     if (options.state) this.state = options.state
+    // The embedded default needs no connection, so it is ready before listen().
+    if (config.cluster.bus === 'memory') {
+      this.bus ??= new MemoryBus()
+      this.state ??= new MemoryState()
+    }
     this.rooms = new Rooms(this)
     this.server = new WsServer(this)
     this.link = new ClusterLink(this)

@@ -19,9 +19,9 @@ export interface NodeProcess {
   waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>
 }
 
-/** Spawns a node with env-var config; resolves once it logged `listening`. */
-export async function spawnNode(env: Record<string, string>, args: string[] = []): Promise<NodeProcess> {
-  const child = spawn(process.execPath, [binPath, ...args], {
+/** Spawns a node (the CLI, or another script) with env-var config; resolves once it logged `listening`. */
+export async function spawnNode(env: Record<string, string>, args: string[] = [], script = binPath): Promise<NodeProcess> {
+  const child = spawn(process.execPath, [script, ...args], {
     env: { ...process.env, WSHUB_HTTP_HOST: '127.0.0.1', WSHUB_HTTP_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
