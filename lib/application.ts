@@ -175,8 +175,9 @@ export class Application extends EventEmitter<AppEvents> {
    * Puts a new configuration in force without dropping a connection: validates it whole
    * (a bad value throws a `ConfigError` naming the key, and nothing changes), keeps the
    * running value of every key that needs a restart (`http.*`, `ws.path`, `ws.max_payload`,
-   * `cluster.*`, ...), points `app.config` at the new object, sets the log level and emits
-   * `reload` with `(config, previous)`, to which middleware listen for their own keys.
+   * `cluster.*`, ...), points `app.config` at the new object, calls `setLogLevel` when
+   * `log.level` changed, and emits `reload` with `(config, previous)`, to which middleware
+   * listen for their own keys (rate limits, auth keys).
    *
    * @example
    * ```ts

@@ -79,7 +79,8 @@ export function applyReload(app: Application, input: WshubConfig): ReloadResult 
     } else applied.push(key)
   }
   app.config = next
-  app.setLogLevel(next.log.level)
+  // Only a changed level: an app given its own logger keeps that logger's level otherwise.
+  if (applied.includes('log.level')) app.setLogLevel(next.log.level)
   if (restartRequired.length > 0) app.log.warn({ keys: restartRequired }, 'config keys changed that need a restart; they keep their running values')
   app.log.info({ applied }, 'config reloaded')
   app.emit('reload', next, previous)
