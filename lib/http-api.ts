@@ -192,22 +192,24 @@ function toHttpError(err: unknown): HttpError | null {
 export function installHttpApi(app: Application): void {
   const routes = compile()
   app.onHttp(async function httpApi(req, res) {
-    const url = new URL(req.url ?? '/', 'http://localhost')
-    const segments = url.pathname.split('/').slice(1)
+    const raw = req.url ?? '/'
+    const cut = raw.indexOf('?')
+    const pathname = cut === -1 ? raw : raw.slice(0, cut)
+    const segments = pathname.split('/').slice(1)
     const isApi = segments[0] === 'api'
-    if (!isApi && url.pathname !== '/health') return false
+    if (!isApi && pathname !== '/health') return false
     try {
       if (isApi) {
         const verdict = checkAdmin(req.headers.authorization, app.config)
         if (!verdict.ok) throw new HttpError(401, verdict.code, verdict.message, { 'www-authenticate': 'Bearer realm="wshub admin"' })
       }
       const found = match(routes, segments)
-      if (found === null) throw new HttpError(404, ErrorCode.InvalidFormat, `no route ${url.pathname}; see PROTOCOL.md section 7`)
+      if (found === null) throw new HttpError(404, ErrorCode.InvalidFormat, `no route ${pathname}; see PROTOCOL.md section 7`)
       const handler = found.route.methods[req.method ?? 'GET']
       if (handler === undefined) {
-        throw new HttpError(405, ErrorCode.InvalidFormat, `${req.method} is not allowed on ${url.pathname}`, { allow: found.route.allow })
+        throw new HttpError(405, ErrorCode.InvalidFormat, `${req.method} is not allowed on ${pathname}`, { allow: found.route.allow })
       }
-      await handler(app, req, res, found.params, url.searchParams)
+      await handler(app, req, res, found.params, new URLSearchParams(cut === -1 ? '' : raw.slice(cut + 1)))
     } catch (err) {
       const known = toHttpError(err)
       if (known === null) throw err

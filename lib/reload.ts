@@ -87,7 +87,14 @@ export function applyReload(app: Application, input: WshubConfig): ReloadResult 
   return { applied, restartRequired }
 }
 
-/** Reloads the file (and the `WSHUB_*` environment); logs and returns null when refused. */
+/**
+ * Reloads the file (and the `WSHUB_*` environment); logs and returns null when refused.
+ *
+ * @example
+ * ```ts
+ * process.on('SIGUSR2', () => reloadFromFile(app, 'wshub.yaml'))
+ * ```
+ */
 export function reloadFromFile(app: Application, file: string | undefined): ReloadResult | null {
   let config: WshubConfig
   try {

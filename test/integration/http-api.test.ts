@@ -131,6 +131,17 @@ describe('/api/* admin auth', () => {
     assert.equal(res.body.code, 2002)
   })
 
+  for (const [method, path] of [
+    ['POST', '/api/broadcast'], ['GET', '/api/stats'], ['GET', '/api/rooms'], ['POST', '/api/rooms'],
+    ['DELETE', '/api/rooms/lobby'], ['GET', '/api/clients'], ['DELETE', '/api/clients/n.c'],
+  ] as const) {
+    it(`answers 401 to ${method} ${path} without credentials, before reading the body`, async () => {
+      const res = await callApi(node.http, path, { method, token: null, body: method === 'POST' ? { message: 'x', id: 'x' } : undefined })
+      assert.equal(res.status, 401)
+      assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="wshub admin"')
+    })
+  }
+
   it('answers 401 before 404 on an unknown /api path, and 404 once authorized', async () => {
     assert.equal((await callApi(node.http, '/api/nothing-here', { token: null })).status, 401)
     assert.equal((await admin(node, '/api/nothing-here')).status, 404)
