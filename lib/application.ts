@@ -27,6 +27,12 @@ import { Router, type Handler, type RouteOptions } from '../middleware/router.js
 import { CloseCode, type Connection, type Identity } from './connection.js'
 import { registerBuiltinRoutes } from './builtin-routes.js'
 import { defaultChain } from '../middleware/index.js'
+import type { AppEvents } from './events.js'
+import { Clients } from './clients.js'
+import { installHttpApi } from './http-api.js'
+import { applyReload, type ReloadResult } from './reload.js'
+
+export type { AppEvents } from './events.js'
 
 /**
  * A middleware: `async (ctx, next) => { ...; await next(); ... }`. It may carry a
@@ -56,30 +62,22 @@ export interface AppOptions {
   state?: ClusterState
   /** Use this logger instead of making one from `log.*`. */
   logger?: Logger
+  /** Serve the HTTP API (`/health`, `/api/*`). Default true. */
+  httpApi?: boolean
 }
 
-/** Payloads of the app's events. */
-export interface AppEvents {
-  connection: [client: Connection]
-  disconnect: [client: Connection, info: { code: number; reason: string }]
-  heartbeat_missed: [client: Connection]
-  slow_consumer: [client: Connection]
-  message: [ctx: Context]
-  error: [err: unknown, ctx: Context | null]
-  room_created: [info: { room: { id: string }; time: number }]
-  room_deleted: [info: { room: string; time: number }]
-  room_joined: [info: { room: string; clientId: string; userId: string | null; time: number }]
-  room_left: [info: { room: string; clientId: string; userId: string | null; reason: string; time: number }]
-  bus_status: [status: 'up' | 'down']
-  bus_error: [err: unknown]
-  frame_rejected: [client: Connection, code: number]
+/** Where an HTTP handler answers. */
+export interface HttpHandlerOptions {
+  /** Only on the admin listener when `http.admin_address` opens one (as the HTTP API does); on the main port otherwise. */
+  admin?: boolean
 }
 
 /** Frames one connection may have waiting behind the one in the chain. */
 const MAX_BACKLOG = 1024
 
 export class Application extends EventEmitter<AppEvents> {
-  readonly config: WshubConfig
+  /** The configuration in force; `reload()` replaces it with a new object. */
+  config: WshubConfig
   readonly nodeId: string
   log: Logger
   /** `log.level` is debug or finer: per-frame logs are on. Read once per frame, not per field. */
@@ -87,13 +85,17 @@ export class Application extends EventEmitter<AppEvents> {
   bus!: Bus
   state!: ClusterState
   readonly rooms: Rooms
+  readonly clients: Clients
   readonly router = new Router()
   readonly server: WsServer
   readonly link: ClusterLink
   /** Decodes binary frames into envelopes; null refuses them with 1001. */
   binaryCodec: ((frame: Buffer) => unknown) | null = null
   readonly handshakeHooks: HandshakeHook[] = []
+  /** Every HTTP handler, in order (what the admin listener, or the only listener, tries). */
   readonly httpHandlers: HttpHandler[] = []
+  /** The handlers that also answer on the main port when an admin listener is open. */
+  readonly publicHttpHandlers: HttpHandler[] = []
   /** Frames whose chain has not settled yet. */
   inFlight = 0
   private readonly middleware: Middleware[] = []
@@ -115,9 +117,11 @@ export class Application extends EventEmitter<AppEvents> {
       this.state ??= new MemoryState()
     }
     this.rooms = new Rooms(this)
+    this.clients = new Clients(this)
     this.server = new WsServer(this)
     this.link = new ClusterLink(this)
     registerBuiltinRoutes(this)
+    if (options.httpApi !== false) installHttpApi(this)
   }
 
   /**
@@ -158,10 +162,37 @@ export class Application extends EventEmitter<AppEvents> {
     return this
   }
 
-  /** Adds an HTTP handler on the node's port (the HTTP API and `/metrics` are some). */
-  onHttp(handler: HttpHandler): this {
+  /**
+   * Adds an HTTP handler on the node's port (the HTTP API and `/metrics` are some);
+   * handlers are tried in order until one returns true.
+   *
+   * @example
+   * ```ts
+   * app.onHttp((req, res) => req.url === '/ready' ? (res.end('yes'), true) : false)
+   * app.onHttp(adminOnlyHandler, { admin: true })   // only on http.admin_address when set
+   * ```
+   */
+  onHttp(handler: HttpHandler, options: HttpHandlerOptions = {}): this {
     this.httpHandlers.push(handler)
+    if (options.admin !== true) this.publicHttpHandlers.push(handler)
     return this
+  }
+
+  /**
+   * Puts a new configuration in force without dropping a connection: validates it whole
+   * (a bad value throws a `ConfigError` naming the key, and nothing changes), keeps the
+   * running value of every key that needs a restart (`http.*`, `ws.path`, `ws.max_payload`,
+   * `cluster.*`, ...), points `app.config` at the new object, calls `setLogLevel` when
+   * `log.level` changed, and emits `reload` with `(config, previous)`, to which middleware
+   * listen for their own keys (rate limits, auth keys).
+   *
+   * @example
+   * ```ts
+   * const { applied, restartRequired } = app.reload(loadConfig('wshub.yaml'))
+   * ```
+   */
+  reload(config: WshubConfig): ReloadResult {
+    return applyReload(this, config)
   }
 
   /** Sets the log level at run time (the one global debug switch). */

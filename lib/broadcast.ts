@@ -10,6 +10,12 @@ export interface Delivery {
   deliverToRooms(rooms: readonly string[], frame: string, except: readonly string[]): Promise<void>
 }
 
+/** Options of {@link RoomTarget.send}. */
+export interface SendOptions {
+  /** A client id, or several, to leave out. */
+  except?: string | readonly string[]
+}
+
 /**
  * @example
  * ```ts
@@ -33,8 +39,19 @@ export class RoomTarget {
     return new RoomTarget(this.delivery, this.rooms, [...this.excluded, clientId])
   }
 
-  /** Sends `{message_type: type, data, timestamp}` to every member; settles once the bus accepted it. */
-  send(type: string, data: unknown): Promise<void> {
-    return this.delivery.deliverToRooms(this.rooms, encodeDelivery(type, data, Date.now()), this.excluded)
+  /**
+   * Sends `{message_type: type, data, timestamp}` to every member; settles once the bus
+   * accepted it. `except` leaves more clients out, as `.except(id)` does.
+   *
+   * @example
+   * ```ts
+   * await app.to('lobby').send('notice', { text: 'hi' }, { except: [senderId] })
+   * ```
+   */
+  send(type: string, data: unknown, options?: SendOptions): Promise<void> {
+    const frame = encodeDelivery(type, data, Date.now())
+    const more = options?.except
+    if (more === undefined) return this.delivery.deliverToRooms(this.rooms, frame, this.excluded)
+    return this.delivery.deliverToRooms(this.rooms, frame, this.excluded.concat(more))
   }
 }

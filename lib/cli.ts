@@ -1,10 +1,12 @@
 /**
  * `npx wshub [--config FILE]`: starts one node. SIGINT/SIGTERM drain it (close 1001 to
  * every client) and exit 0; a bad configuration exits 2 with a message naming the key.
+ * SIGHUP reloads the file and the environment (see reload.ts).
  */
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig } from './config.js'
 import { createApp } from './application.js'
+import { installReload } from './reload.js'
 
 const usage = 'usage: wshub [--config FILE]\n\nStarts one wshub node. Every key can also be set as WSHUB_<KEY_PATH> (e.g. WSHUB_HTTP_PORT=9000).'
 
@@ -33,6 +35,7 @@ async function main(): Promise<void> {
     throw err
   }
 
+  installReload(app, file)
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return

@@ -22,8 +22,16 @@ export { encodeFrame, encodeDelivery, encodeError, parseEnvelope, isValidRoomId,
 export { MemoryBus, MemoryHub } from './bus/memory.js'
 export { MemoryState } from './cluster/memory.js'
 export { defineMiddleware } from './define-middleware.js'
+export { Clients } from './clients.js'
+export { installReload, reloadFromFile } from './reload.js'
 
-export type { Middleware, HandshakeHook, HttpHandler, AppOptions, AppEvents } from './application.js'
+export type { Middleware, HandshakeHook, HttpHandler, HttpHandlerOptions, AppOptions, AppEvents } from './application.js'
+export type {
+  ClientEventInfo, ConnectionEvent, DisconnectEvent, RoomEvent, RoomCreatedEvent, RoomJoinedEvent, RoomLeftEvent, RoomLeftReason,
+} from './events.js'
+export type { ClientInfo, ClientPage } from './clients.js'
+export type { ReloadResult } from './reload.js'
+export type { SendOptions } from './broadcast.js'
 export type { Next, Composed } from './compose.js'
 export type { State } from './context.js'
 export type { ClientData, Identity, CloseInfo } from './connection.js'

@@ -9,6 +9,7 @@ import type { Connection } from './connection.js'
 import { AppError, ErrorCode } from './errors.js'
 import { encodeDelivery, isValidRoomId } from './protocol.js'
 import type { MemberRecord, RoomRecord } from './cluster/state.js'
+import { clientEventInfo, type RoomLeftReason } from './events.js'
 
 /** What a join answers: the room's member count and, when `since` was given, whether the gap was recovered. */
 export interface JoinResult {
@@ -70,7 +71,7 @@ export class Rooms {
     if (outcome.status === 'not_found') throw new AppError(ErrorCode.RoomNotFound, `room ${roomId} does not exist`)
     if (outcome.status === 'full') throw new AppError(ErrorCode.RoomFull, `room ${roomId} is full`)
     if (outcome.status === 'already_member') throw new AppError(ErrorCode.AlreadyInRoom, `already in room ${roomId}`)
-    if (outcome.created) this.app.emit('room_created', { room: outcome.room, time: Date.now() })
+    if (outcome.created) this.app.emit('room_created', { room: roomId, record: outcome.room, clientId: conn.id, userId: conn.userId, time: Date.now() })
     if (!conn.isOpen) {
       // It left while the state answered: undo, so no ghost member stays behind.
       await this.app.state.leave(roomId, conn.id)
@@ -90,7 +91,7 @@ export class Rooms {
     if (this.presenceOn(outcome.room)) {
       await this.presence(roomId, 'member_joined', conn)
     }
-    this.app.emit('room_joined', { room: roomId, clientId: conn.id, userId: conn.userId, time: Date.now() })
+    this.app.emit('room_joined', { room: roomId, ...clientEventInfo(conn) })
     return { members: outcome.members, recovered }
   }
 
@@ -103,7 +104,7 @@ export class Rooms {
     await this.removeLocal(roomId, conn)
     await this.app.state.leave(roomId, conn.id)
     if (presence) await this.presence(roomId, 'member_left', conn)
-    this.app.emit('room_left', { room: roomId, clientId: conn.id, userId: conn.userId, reason: 'left', time: Date.now() })
+    this.emitLeft(roomId, conn, 'left')
   }
 
   /** Removes a closed connection from every room, locally (the state drops it with the client record). */
@@ -113,9 +114,13 @@ export class Rooms {
       await this.removeLocal(roomId, conn)
       await this.app.state.leave(roomId, conn.id)
       if (presence) await this.presence(roomId, 'member_left', conn).catch(() => {})
-      this.app.emit('room_left', { room: roomId, clientId: conn.id, userId: conn.userId, reason: 'disconnect', time: Date.now() })
+      this.emitLeft(roomId, conn, 'disconnect')
     }
     conn.rooms.clear()
+  }
+
+  private emitLeft(room: string, conn: Connection, reason: RoomLeftReason): void {
+    if (this.app.listenerCount('room_left') > 0) this.app.emit('room_left', { room, reason, ...clientEventInfo(conn) })
   }
 
   private async presence(roomId: string, type: 'member_joined' | 'member_left', conn: Connection): Promise<void> {
@@ -175,7 +180,7 @@ export class Rooms {
     for (const conn of room.members) {
       conn.rooms.delete(roomId)
       conn.send(frame)
-      this.app.emit('room_left', { room: roomId, clientId: conn.id, userId: conn.userId, reason: 'deleted', time: Date.now() })
+      this.emitLeft(roomId, conn, 'deleted')
     }
     void this.app.link.unwatchRoom(roomId)
   }
@@ -187,7 +192,7 @@ export class Rooms {
     Rooms.check(options.id)
     const record = this.record(options)
     if (!(await this.app.state.createRoom(record))) throw new AppError(ErrorCode.RoomExists, `room ${options.id} already exists`)
-    this.app.emit('room_created', { room: record, time: Date.now() })
+    this.app.emit('room_created', { room: record.id, record, clientId: null, userId: null, time: Date.now() })
     return record
   }
 

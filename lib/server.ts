@@ -16,6 +16,7 @@ import { HandshakeError } from './errors.js'
 import { EnvelopeError, parseEnvelope, validateEnvelope, encodeFrame } from './protocol.js'
 import { checkAdmission, refuseUpgrade, remoteAddressOf } from './upgrade.js'
 import { ErrorCode } from './errors.js'
+import { clientEventInfo } from './events.js'
 
 const kConnection = Symbol('wshub.connection')
 const kServer = Symbol('wshub.server')
@@ -63,7 +64,7 @@ export class WsServer implements ConnectionHost {
       perMessageDeflate: false,
       handleProtocols: (protocols) => (protocols.has('wshub.v1') ? 'wshub.v1' : false),
     })
-    this.http = createServer((req, res) => void this.onRequest(req, res))
+    this.http = createServer((req, res) => void this.onRequest(req, res, false))
     this.http.headersTimeout = app.config.http.handshake_timeout_ms
     this.http.requestTimeout = app.config.http.handshake_timeout_ms * 3
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.onUpgrade(req, socket, head))
@@ -90,7 +91,7 @@ export class WsServer implements ConnectionHost {
       const cut = admin_address.lastIndexOf(':')
       const adminHost = cut === -1 ? '127.0.0.1' : admin_address.slice(0, cut)
       const adminPort = Number(cut === -1 ? admin_address : admin_address.slice(cut + 1))
-      this.adminHttp = createServer((req, res) => void this.onRequest(req, res))
+      this.adminHttp = createServer((req, res) => void this.onRequest(req, res, true))
       await new Promise<void>((resolve, reject) => {
         this.adminHttp!.once('error', reject)
         this.adminHttp!.listen(adminPort, adminHost, resolve)
@@ -105,9 +106,12 @@ export class WsServer implements ConnectionHost {
     return (this.adminHttp?.address() as AddressInfo | null) ?? null
   }
 
-  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // With an admin listener, handlers added with `{ admin: true }` (the HTTP API) answer
+  // only there; without one, every handler answers on the main port.
+  private async onRequest(req: IncomingMessage, res: ServerResponse, onAdminListener: boolean): Promise<void> {
+    const handlers = onAdminListener || this.adminHttp === null ? this.app.httpHandlers : this.app.publicHttpHandlers
     try {
-      for (const handler of this.app.httpHandlers) if (await handler(req, res)) return
+      for (const handler of handlers) if (await handler(req, res)) return
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 404, message: 'not found' }))
     } catch (err) {
       this.app.log.error({ err }, 'http handler failed')
@@ -187,7 +191,7 @@ export class WsServer implements ConnectionHost {
       .addClient({ client_id: id, user_id: conn.userId, node_id: app.nodeId, connected_at: conn.connectedAt })
       .catch((err) => app.log.warn({ err: (err as Error).message, client_id: id }, 'could not register the client in the cluster state'))
     app.log.info({ client_id: id, remote: ip, user_id: conn.userId }, 'connection')
-    app.emit('connection', conn)
+    app.emit('connection', conn, { ...clientEventInfo(conn, conn.connectedAt), remoteAddress: ip })
   }
 
   /** One inbound frame from a connection. */
@@ -245,7 +249,7 @@ export class WsServer implements ConnectionHost {
     this.cleanups.add(cleanup)
     void cleanup.finally(() => this.cleanups.delete(cleanup))
     app.log.info({ client_id: conn.id, code: info.code, reason: info.reason }, 'disconnect')
-    app.emit('disconnect', conn, info)
+    app.emit('disconnect', conn, { ...clientEventInfo(conn), code: info.code, reason: info.reason })
   }
 
   // One timer pings everyone; one timeout per round drops whoever stayed silent.

@@ -1,0 +1,62 @@
+/**
+ * The server SDK's view of the clients of the whole cluster (`app.clients`): count, list
+ * page by page, look one up, kick one on whatever node it is. Every method reads or
+ * writes the cluster state, so the answers are cluster-wide on every node.
+ */
+import type { Application } from './application.js'
+import type { ClientRecord } from './cluster/state.js'
+
+/** A client as the cluster knows it, with the rooms it is in. */
+export type ClientInfo = ClientRecord & { rooms: string[] }
+
+/** One page of {@link Clients.list}. */
+export interface ClientPage {
+  clients: ClientInfo[]
+  /** Pass it as `cursor` to get the next page; null on the last page. */
+  next: string | null
+}
+
+/** The largest page `list` returns. */
+export const MAX_PAGE = 1000
+
+/**
+ * @example
+ * ```ts
+ * const total = await app.clients.count()
+ * let page = await app.clients.list({ limit: 500 })
+ * while (page.next !== null) page = await app.clients.list({ limit: 500, cursor: page.next })
+ * await app.clients.kick(clientId, 'banned')   // close 4000 on whatever node it is
+ * ```
+ */
+export class Clients {
+  constructor(private readonly app: Application) {}
+
+  /** Connected clients across the cluster. */
+  count(): Promise<number> {
+    return this.app.state.countClients()
+  }
+
+  /** One page of clients ordered by id, after `cursor`; `limit` defaults to 100 and is capped at 1000. */
+  async list(options: { limit?: number; cursor?: string | null } = {}): Promise<ClientPage> {
+    const limit = Math.min(options.limit ?? 100, MAX_PAGE)
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer (got ${options.limit})`)
+    const page = await this.app.state.listClients(limit, options.cursor ?? null)
+    const clients = await Promise.all(page.clients.map((client) => this.withRooms(client)))
+    return { clients, next: page.next }
+  }
+
+  /** One client, or null when no node holds it. */
+  async get(clientId: string): Promise<ClientInfo | null> {
+    const client = await this.app.state.getClient(clientId)
+    return client === null ? null : this.withRooms(client)
+  }
+
+  /** Closes a client with 4000 on whatever node it is; fails with `AppError` 4000 when there is none. */
+  kick(clientId: string, reason = 'kicked'): Promise<void> {
+    return this.app.kick(clientId, reason)
+  }
+
+  private async withRooms(client: ClientRecord): Promise<ClientInfo> {
+    return { ...client, rooms: await this.app.state.roomsOf(client.client_id) }
+  }
+}

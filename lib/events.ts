@@ -1,0 +1,92 @@
+/**
+ * The application's events and their payloads. Every event about a client carries the
+ * same four facts (client id, user id, claims, time); every event about a room carries
+ * the room id as `room`. Room and connection events fire on the node where the thing
+ * happened (a room deleted on node A fires `room_deleted` on A, and `room_left` on each
+ * node for its own members).
+ *
+ * @example
+ * ```ts
+ * app.on('connection', (client, info) => log.info({ user: info.userId }, 'hello'))
+ * app.on('room_left', ({ room, clientId, reason }) => { if (reason === 'deleted') audit(room, clientId) })
+ * app.on('reload', (config, previous) => limiter.setRate(config.rate_limit.per_connection.rate))
+ * ```
+ */
+import type { Connection } from './connection.js'
+import type { Context } from './context.js'
+import type { WshubConfig } from './config.js'
+import type { RoomRecord } from './cluster/state.js'
+
+/** Who an event is about: one connection, as it was when the event happened. */
+export interface ClientEventInfo {
+  clientId: string
+  /** The verified user id, or null for an anonymous client. */
+  userId: string | null
+  /** The verified token's claims, or null for an anonymous client. */
+  claims: Record<string, unknown> | null
+  /** ms since the epoch. */
+  time: number
+}
+
+/** `connection`: a client finished its handshake and got its `welcome`. */
+export interface ConnectionEvent extends ClientEventInfo {
+  remoteAddress: string
+}
+
+/** `disconnect`: a client's socket closed, for whatever reason. */
+export interface DisconnectEvent extends ClientEventInfo {
+  /** The WebSocket close code (1001 shutdown, 4000 kick, 4001 token expired, 1008 abuse, ...). */
+  code: number
+  reason: string
+}
+
+/** A room event: which room, when. */
+export interface RoomEvent {
+  room: string
+  time: number
+}
+
+/** `room_created`: by a client's first join (auto-create) or through the API / server SDK. */
+export interface RoomCreatedEvent extends RoomEvent {
+  record: RoomRecord
+  /** The client whose join created it; null when made through the API or the server SDK. */
+  clientId: string | null
+  userId: string | null
+}
+
+/** `room_joined`: a client of this node joined a room. */
+export interface RoomJoinedEvent extends RoomEvent, ClientEventInfo {}
+
+/** Why a member left: it asked, it disconnected, or the room was deleted. */
+export type RoomLeftReason = 'left' | 'disconnect' | 'deleted'
+
+/** `room_left`: a client of this node left a room. */
+export interface RoomLeftEvent extends RoomEvent, ClientEventInfo {
+  reason: RoomLeftReason
+}
+
+/** Payloads of the app's events, as `app.on(name, (...payload) => ...)` receives them. */
+export interface AppEvents {
+  connection: [client: Connection, info: ConnectionEvent]
+  disconnect: [client: Connection, info: DisconnectEvent]
+  heartbeat_missed: [client: Connection]
+  slow_consumer: [client: Connection]
+  /** A valid frame is about to enter the chain. */
+  message: [ctx: Context]
+  /** An exception from application code (the client got 1003); `ctx` is null outside a frame. */
+  error: [err: unknown, ctx: Context | null]
+  room_created: [info: RoomCreatedEvent]
+  room_deleted: [info: RoomEvent]
+  room_joined: [info: RoomJoinedEvent]
+  room_left: [info: RoomLeftEvent]
+  bus_status: [status: 'up' | 'down']
+  bus_error: [err: unknown]
+  frame_rejected: [client: Connection, code: number]
+  /** A new configuration is in force (`app.reload`); `previous` is the one it replaced. */
+  reload: [config: WshubConfig, previous: WshubConfig]
+}
+
+/** The facts every client event carries, taken from a connection now. */
+export function clientEventInfo(conn: Connection, time = Date.now()): ClientEventInfo {
+  return { clientId: conn.id, userId: conn.userId, claims: conn.claims, time }
+}

@@ -1,0 +1,220 @@
+/**
+ * The HTTP API of PROTOCOL.md section 7: `/health` and the admin routes under `/api/`,
+ * served with Node's `http` from a small table of routes. Every figure and list is
+ * cluster-wide (it comes from the cluster state). `/api/*` needs the admin token or a
+ * JWT granting `admin:system`. With `http.admin_address` set, the API answers only on
+ * that listener; other paths (such as `/metrics`) fall through to the next handler.
+ */
+import { readFileSync } from 'node:fs'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Application } from './application.js'
+import { checkAdmin } from './admin-auth.js'
+import { ErrorCode, isAppError } from './errors.js'
+import { HttpError, readJsonBody, sendError, sendJson } from './http-body.js'
+import { MAX_PAGE } from './clients.js'
+import type { RoomRecord } from './cluster/state.js'
+import type { RoomOptions } from './rooms.js'
+
+type Params = Record<string, string>
+type RouteHandler = (app: Application, req: IncomingMessage, res: ServerResponse, params: Params, query: URLSearchParams) => Promise<void>
+
+interface Route {
+  /** Path segments; a segment starting with `:` captures. */
+  segments: string[]
+  methods: Record<string, RouteHandler>
+  allow: string
+}
+
+const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+
+/** Protocol codes an SDK call fails with, as HTTP statuses. */
+const statusOfCode: Record<number, number> = {
+  [ErrorCode.InvalidFormat]: 400,
+  [ErrorCode.RoomNotFound]: 404,
+  [ErrorCode.ClientNotFound]: 404,
+  [ErrorCode.RoomExists]: 409,
+}
+
+// Routes.
+
+async function health(app: Application, _req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const up = app.bus.status === 'up'
+  sendJson(res, up ? 200 : 503, {
+    status: up ? 'ok' : 'degraded',
+    version,
+    node_id: app.nodeId,
+    uptime_s: Math.floor(process.uptime()),
+    bus: up ? 'ok' : 'down',
+  })
+}
+
+async function broadcast(app: Application, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = objectBody(await readJsonBody(req), ['message'])
+  if (!('message' in body)) throw badRequest('message is required: {"message": <any JSON>}')
+  await app.broadcast('broadcast', { message: body.message })
+  sendJson(res, 202, { status: 'accepted' })
+}
+
+async function stats(app: Application, _req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const [cluster, rooms, nodes] = await Promise.all([app.clients.count(), app.rooms.list(), app.state.nodes()])
+  sendJson(res, 200, { node_id: app.nodeId, clients: { local: app.server.size, cluster }, rooms: rooms.length, nodes })
+}
+
+function roomView(room: RoomRecord & { members: number }) {
+  return { id: room.id, name: room.name, max_clients: room.max_clients, presence_events: room.presence_events, members: room.members }
+}
+
+async function listRooms(app: Application, _req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const rooms = await app.rooms.list()
+  rooms.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  sendJson(res, 200, rooms.map(roomView))
+}
+
+async function createRoom(app: Application, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = objectBody(await readJsonBody(req), ['id', 'name', 'max_clients', 'presence_events'])
+  const { id, name, max_clients, presence_events } = body
+  if (typeof id !== 'string') throw badRequest('id is required: a string of 1..128 chars of [a-zA-Z0-9_.:-]')
+  const options: RoomOptions = { id }
+  if (name !== undefined && name !== null) {
+    if (typeof name !== 'string' || name.length === 0 || name.length > 256) throw badRequest('name must be a string of 1..256 chars')
+    options.name = name
+  }
+  if (max_clients !== undefined && max_clients !== null) {
+    if (!Number.isSafeInteger(max_clients) || (max_clients as number) < 0) throw badRequest('max_clients must be an integer ≥ 0 (0 = no limit)')
+    options.max_clients = max_clients as number
+  }
+  if (presence_events !== undefined && presence_events !== null) {
+    if (typeof presence_events !== 'boolean') throw badRequest('presence_events must be true or false')
+    options.presence_events = presence_events
+  }
+  const room = await app.rooms.create(options)
+  sendJson(res, 201, roomView({ ...room, members: 0 }), { location: `/api/rooms/${encodeURIComponent(room.id)}` })
+}
+
+async function deleteRoom(app: Application, _req: IncomingMessage, res: ServerResponse, params: Params): Promise<void> {
+  await app.rooms.delete(params.id!)
+  sendJson(res, 204)
+}
+
+async function listClients(app: Application, _req: IncomingMessage, res: ServerResponse, _params: Params, query: URLSearchParams): Promise<void> {
+  const rawLimit = query.get('limit')
+  let limit = 100
+  if (rawLimit !== null) {
+    limit = /^\d{1,16}$/.test(rawLimit) ? Number(rawLimit) : 0
+    if (limit < 1) throw badRequest('limit must be a positive integer (at most 1000 are returned)')
+  }
+  const cursor = query.get('cursor')
+  if (cursor !== null && (cursor.length === 0 || cursor.length > 512)) throw badRequest('cursor must be the next_cursor of the previous page')
+  const [count, page] = await Promise.all([app.clients.count(), app.clients.list({ limit: Math.min(limit, MAX_PAGE), cursor })])
+  sendJson(res, 200, {
+    count,
+    clients: page.clients.map((c) => ({ client_id: c.client_id, user_id: c.user_id, node_id: c.node_id, rooms: c.rooms })),
+    next_cursor: page.next,
+  })
+}
+
+async function kickClient(app: Application, _req: IncomingMessage, res: ServerResponse, params: Params): Promise<void> {
+  await app.clients.kick(params.id!, 'kicked by an administrator')
+  sendJson(res, 204)
+}
+
+// The table.
+
+const table: Array<{ path: string; methods: Record<string, RouteHandler> }> = [
+  { path: '/health', methods: { GET: health } },
+  { path: '/api/broadcast', methods: { POST: broadcast } },
+  { path: '/api/stats', methods: { GET: stats } },
+  { path: '/api/rooms', methods: { GET: listRooms, POST: createRoom } },
+  { path: '/api/rooms/:id', methods: { DELETE: deleteRoom } },
+  { path: '/api/clients', methods: { GET: listClients } },
+  { path: '/api/clients/:id', methods: { DELETE: kickClient } },
+]
+
+function compile(): Route[] {
+  return table.map(({ path, methods }) => {
+    // GET routes answer HEAD too: Node drops the body.
+    const all = 'GET' in methods ? { ...methods, HEAD: methods.GET! } : methods
+    return { segments: path.split('/').slice(1), methods: all, allow: Object.keys(all).join(', ') }
+  })
+}
+
+function match(routes: Route[], segments: string[]): { route: Route; params: Params } | null {
+  for (const route of routes) {
+    if (route.segments.length !== segments.length) continue
+    const params: Params = {}
+    let ok = true
+    for (let i = 0; i < segments.length && ok; i++) {
+      const want = route.segments[i]!
+      const got = segments[i]!
+      if (want.startsWith(':')) {
+        try {
+          params[want.slice(1)] = decodeURIComponent(got)
+        } catch {
+          ok = false
+        }
+        ok &&= got !== ''
+      } else ok = want === got
+    }
+    if (ok) return { route, params }
+  }
+  return null
+}
+
+function badRequest(message: string): HttpError {
+  return new HttpError(400, ErrorCode.InvalidFormat, message)
+}
+
+/** The body as an object with only the allowed fields; anything else fails with 400. */
+function objectBody(body: unknown, allowed: readonly string[]): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the body must be a JSON object')
+  for (const key of Object.keys(body)) {
+    if (!allowed.includes(key)) throw badRequest(`unknown field ${JSON.stringify(key)}; allowed: ${allowed.join(', ')}`)
+  }
+  return body as Record<string, unknown>
+}
+
+function toHttpError(err: unknown): HttpError | null {
+  if (err instanceof HttpError) return err
+  if (isAppError(err)) return new HttpError(statusOfCode[err.code] ?? 400, err.code, err.message)
+  return null
+}
+
+/**
+ * Serves the HTTP API on the app's listeners (installed by the `Application`
+ * constructor unless `httpApi: false`).
+ *
+ * @example
+ * ```ts
+ * const app = new Application(resolveConfig(), { httpApi: false })
+ * installHttpApi(app)
+ * ```
+ */
+export function installHttpApi(app: Application): void {
+  const routes = compile()
+  app.onHttp(async function httpApi(req, res) {
+    const raw = req.url ?? '/'
+    const cut = raw.indexOf('?')
+    const pathname = cut === -1 ? raw : raw.slice(0, cut)
+    const segments = pathname.split('/').slice(1)
+    const isApi = segments[0] === 'api'
+    if (!isApi && pathname !== '/health') return false
+    try {
+      if (isApi) {
+        const verdict = checkAdmin(req.headers.authorization, app.config)
+        if (!verdict.ok) throw new HttpError(401, verdict.code, verdict.message, { 'www-authenticate': 'Bearer realm="wshub admin"' })
+      }
+      const found = match(routes, segments)
+      if (found === null) throw new HttpError(404, ErrorCode.InvalidFormat, `no route ${pathname}; see PROTOCOL.md section 7`)
+      const handler = found.route.methods[req.method ?? 'GET']
+      if (handler === undefined) {
+        throw new HttpError(405, ErrorCode.InvalidFormat, `${req.method} is not allowed on ${pathname}`, { allow: found.route.allow })
+      }
+      await handler(app, req, res, found.params, new URLSearchParams(cut === -1 ? '' : raw.slice(cut + 1)))
+    } catch (err) {
+      const known = toHttpError(err)
+      if (known === null) throw err
+      if (!res.headersSent) sendError(res, known)
+    }
+    return true
+  }, { admin: true })
+}
