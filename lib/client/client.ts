@@ -235,7 +235,7 @@ export class WshubClient extends Emitter {
     socket.onclose = (event) => {
       if (this.socket !== socket) return
       this.detach()
-      this.lost(event.code, event.reason, status)
+      this.lost(event.code, event.reason || (status === undefined ? '' : `upgrade refused with HTTP ${status}`), status)
     }
     this.pingsVisible = onServerPing(socket, () => this.watchdog.touch())
     this.connectTimer = setTimeout(() => this.drop(1006, 'no welcome from the server in time'), CONNECT_TIMEOUT_MS)
