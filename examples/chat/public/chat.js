@@ -7,7 +7,10 @@ const room = params.get('room') || 'lobby'
 const myName = params.get('name') || `guest-${Math.random().toString(36).slice(2, 6)}`
 const $ = (id) => document.getElementById(id)
 
-const client = new WshubClient(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`)
+// A token, where the node checks them, travels in the subprotocol list (wshub.bearer.<jwt>).
+// Taking it from the page address is for the demo only: a real page gets it from its login.
+const token = params.get('token')
+const client = new WshubClient(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`, { token })
 /** client_id → display name, learned from introductions and messages. */
 const names = new Map()
 let members = []
@@ -16,13 +19,16 @@ $('room-name').textContent = `#${room}`
 $('my-name').textContent = myName
 
 // Connection state, always visible.
+const LABELS = { connecting: 'connecting…', open: 'connected', reconnecting: 'reconnecting', closed: 'disconnected' }
 function showState(state, detail = '') {
   const badge = $('connection')
   badge.dataset.state = state
-  badge.textContent = detail ? `${state} (${detail})` : state
+  badge.textContent = detail ? `${LABELS[state]} · ${detail}` : LABELS[state]
+  // While disconnected the member list is only what it was: show it greyed.
+  $('members').classList.toggle('stale', state !== 'open')
 }
 client.on('connecting', () => showState('connecting'))
-client.on('open', () => showState('open'))
+client.on('open', (welcome) => showState('open', welcome.node_id))
 client.on('reconnecting', ({ attempt, delay }) => showState('reconnecting', `attempt ${attempt}, in ${Math.round(delay / 100) / 10} s`))
 client.on('closed', ({ reconnect, code }) => { if (!reconnect) showState('closed', `code ${code}`) })
 client.on('rejoined', ({ recovered }) => {
