@@ -1,22 +1,16 @@
 /**
- * The wshub client: one logical connection that survives reconnects. It reconnects with
- * bounded, jittered backoff, rejoins its rooms asking for what it missed, retries
- * requests whose reply was lost, keeps sends made while offline in a bounded queue, and
- * takes a server that went silent for dead.
+ * The wshub client: requests and replies, rooms, direct messages and the send queue on
+ * top of a connection that reconnects by itself (connection.ts). After a reconnect it
+ * rejoins its rooms asking for what it missed, sends again the requests whose reply was
+ * lost, then flushes what was queued while offline.
  */
 import { isValidRoomId, isValidType } from '../protocol.js'
-import { backoffDelay } from './backoff.js'
-import { Emitter } from './emitter.js'
+import { Connection } from './connection.js'
 import { ClientError, WshubError } from './errors.js'
 import { Requests, type PendingRequest, type RetryPolicy } from './requests.js'
 import { RoomTracker } from './room-tracker.js'
-import { isNodeWs, onServerPing, openSocket, refusedStatus, resolveWebSocket, type WebSocketConstructor, type WebSocketLike } from './transport.js'
-import { Watchdog, defaultMargin } from './watchdog.js'
-import type { ClientEvents, ClientOptions, ConnectionState, Frame, Joined, Member, MessageHandler, Welcome } from './types.js'
+import type { ClientEvents, ClientOptions, Frame, Joined, Member, MessageHandler, Welcome } from './types.js'
 
-/** Close code the server sends on a kick: reconnecting would undo the kick. */
-const KICKED = 4000
-const CONNECT_TIMEOUT_MS = 10_000
 const CLIENT_EVENTS = new Set(['connecting', 'open', 'closed', 'reconnecting', 'rejoined', 'rejoin_failed'])
 
 /** Options of one request. */
@@ -37,50 +31,22 @@ export interface RequestOptions {
  * await client.publish('lobby', { text: 'hello' })  // resolves on the server's ack
  * ```
  */
-export class WshubClient extends Emitter {
-  readonly url: string
-  private readonly options: ClientOptions
+export class WshubClient extends Connection {
   private readonly queueLimit: number
   private readonly requestTimeoutMs: number
-  private stateValue: ConnectionState = 'idle'
-  private socket: WebSocketLike | null = null
-  private pingsVisible = false
-  private welcomeValue: Welcome | null = null
-  private attempt = 0
-  private reconnectTimer: ReturnType<typeof setTimeout> | null = null
-  private connectTimer: ReturnType<typeof setTimeout> | null = null
-  private WebSocketClass: WebSocketConstructor | null = null
   private readonly outbox: Array<string | PendingRequest> = []
   private readonly requests: Requests
   private readonly rooms = new RoomTracker()
-  private readonly watchdog: Watchdog
   /** This client's ids on its recent connections: the server never sends a client its own room messages, nor will a replay. */
   private readonly ownIds: string[] = []
-  private waiters: Array<{ resolve: (welcome: Welcome) => void; reject: (err: Error) => void }> = []
 
   constructor(url: string, options: ClientOptions = {}) {
-    super()
-    this.url = url
-    this.options = options
+    super(url, options)
     this.queueLimit = options.queueLimit ?? 100
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000
     if (!(Number.isInteger(this.queueLimit) && this.queueLimit >= 0)) throw new TypeError('queueLimit must be an integer ≥ 0')
     if (!(this.requestTimeoutMs > 0)) throw new TypeError('requestTimeoutMs must be a positive number of ms')
     this.requests = new Requests((request) => this.unqueue(request))
-    this.watchdog = new Watchdog(
-      () => this.drop(1006, 'no heartbeat from the server'),
-      () => this.socket?.send('{"message_type":"ping","data":null}'),
-    )
-  }
-
-  /** idle, connecting, open, reconnecting or closed. */
-  get state(): ConnectionState {
-    return this.stateValue
-  }
-
-  /** The last `welcome`: this connection's client id, node, user and heartbeat. */
-  get welcome(): Welcome | null {
-    return this.welcomeValue
   }
 
   /** The rooms the client is in (and rejoins after a reconnect). */
@@ -112,24 +78,15 @@ export class WshubClient extends Emitter {
     return this
   }
 
-  /** Connects (once); resolves with the first `welcome`, rejects if the client is closed before one. */
-  connect(): Promise<Welcome> {
-    if (this.stateValue === 'closed') return Promise.reject(new ClientError('closed', 'the client is closed; make a new one'))
-    if (this.stateValue === 'open') return Promise.resolve(this.welcomeValue!)
-    const ready = new Promise<Welcome>((resolve, reject) => this.waiters.push({ resolve, reject }))
-    if (this.stateValue === 'idle') void this.open()
-    return ready
-  }
-
   /**
    * Sends a frame without waiting for anything. While disconnected it waits in the queue;
    * throws a `ClientError` when the queue is full or the client is closed.
    */
   send(type: string, data?: unknown): void {
     if (!isValidType(type)) throw new TypeError(`message type ${JSON.stringify(type)} must be 1..64 chars of [a-zA-Z0-9_.:-]`)
-    this.ensureNotClosed()
+    if (this.stateValue === 'closed') throw new ClientError('closed', 'the client is closed; make a new one')
     const frame = JSON.stringify({ message_type: type, data })
-    if (this.stateValue === 'open') this.socket!.send(frame)
+    if (this.stateValue === 'open') this.write(frame)
     else this.enqueue(frame)
   }
 
@@ -192,102 +149,40 @@ export class WshubClient extends Emitter {
     return reply.data.members
   }
 
-  /**
-   * Closes for good: no reconnect; waiting requests reject and queued sends are
-   * discarded. Resolves once the socket is closed.
-   */
-  close(code = 1000, reason = 'client closed'): Promise<void> {
-    if (this.stateValue === 'closed') return Promise.resolve()
-    const socket = this.detach()
-    this.finish(code, reason)
-    if (socket === null) return Promise.resolve()
-    return new Promise((resolve) => {
-      socket.onclose = () => resolve()
-      socket.onerror = () => {}
-      socket.close(code, reason)
-    })
-  }
+  // The connection's hooks.
 
-  // Connection lifecycle.
-
-  private async open(): Promise<void> {
-    this.stateValue = 'connecting'
-    this.emit('connecting', { attempt: this.attempt })
-    let socket: WebSocketLike
-    try {
-      const WebSocketClass = (this.WebSocketClass ??= await resolveWebSocket(this.options.WebSocket))
-      const token = await this.token()
-      if (this.stateValue !== 'connecting') return
-      const placement = this.options.tokenIn ?? (isNodeWs(WebSocketClass) ? 'header' : 'protocol')
-      socket = openSocket(WebSocketClass, this.url, token, placement)
-    } catch (err) {
-      if (this.stateValue === 'connecting') this.lost(1006, `could not connect: ${(err as Error).message}`)
-      return
-    }
-    this.socket = socket
-    let status: number | undefined
-    socket.onmessage = (event) => {
-      if (this.socket === socket) this.receive(event.data)
-    }
-    socket.onerror = (event) => {
-      status ??= refusedStatus(event)
-    }
-    socket.onclose = (event) => {
-      if (this.socket !== socket) return
-      this.detach()
-      this.lost(event.code, event.reason || (status === undefined ? '' : `upgrade refused with HTTP ${status}`), status)
-    }
-    this.pingsVisible = onServerPing(socket, () => this.watchdog.touch())
-    this.connectTimer = setTimeout(() => this.drop(1006, 'no welcome from the server in time'), CONNECT_TIMEOUT_MS)
-  }
-
-  private async token(): Promise<string | null> {
-    const source = this.options.token
-    if (typeof source === 'function') return (await source()) ?? null
-    return source ?? null
-  }
-
-  private receive(raw: unknown): void {
-    if (typeof raw !== 'string') return
-    this.watchdog.touch()
-    let frame: Frame
-    try {
-      frame = JSON.parse(raw) as Frame
-    } catch {
-      return
-    }
-    if (typeof frame !== 'object' || frame === null || typeof frame.message_type !== 'string') return
+  protected frame(frame: Frame): void {
     const type = frame.message_type
-    if (type === 'welcome') this.welcomed(frame.data as Welcome)
-    else if (type === 'room_message' && (!this.rooms.accept(frame.data) || this.isOwn(frame.data))) return
-    else if (type === 'room_left' && frame.request_id === undefined) this.rooms.remove((frame.data as { room_id?: string })?.room_id ?? '')
+    if (type === 'room_message' && (!this.rooms.accept(frame.data) || this.isOwn(frame.data))) return
+    if (type === 'room_left' && frame.request_id === undefined) this.rooms.remove((frame.data as { room_id?: string } | null)?.room_id ?? '')
     if (frame.request_id !== undefined && frame.request_id !== null) this.requests.settle(frame)
     if (!CLIENT_EVENTS.has(type)) this.emit(type, frame.data, frame)
     this.emit('*', frame.data, frame)
   }
 
-  private isOwn(data: unknown): boolean {
-    const sender = (data as { sender_id?: unknown } | null)?.sender_id
-    return typeof sender === 'string' && this.ownIds.includes(sender)
-  }
-
-  private welcomed(welcome: Welcome): void {
-    if (this.connectTimer !== null) clearTimeout(this.connectTimer)
-    this.connectTimer = null
-    this.welcomeValue = welcome
-    this.attempt = 0
+  protected welcomed(welcome: Welcome): void {
     this.ownIds.push(welcome.client_id)
     if (this.ownIds.length > 32) this.ownIds.shift()
-    const heartbeatMs = typeof welcome.heartbeat_ms === 'number' && welcome.heartbeat_ms > 0 ? welcome.heartbeat_ms : 30_000
-    this.watchdog.start(heartbeatMs, this.options.heartbeatMarginMs ?? defaultMargin(heartbeatMs), this.pingsVisible)
-    this.stateValue = 'open'
     // The server runs one connection's frames in order, so rejoins go out first and the
     // queued room messages behind them find the rooms joined.
     for (const room of this.rooms.joinedRooms()) this.rejoin(room)
-    for (const request of this.requests.takeLost()) this.write(request)
-    for (const item of this.outbox.splice(0)) this.write(item)
-    for (const waiter of this.waiters.splice(0)) waiter.resolve(welcome)
-    this.emit('open', welcome)
+    for (const request of this.requests.takeLost()) this.put(request)
+    for (const item of this.outbox.splice(0)) this.put(item)
+  }
+
+  protected lostConnection(): void {
+    this.rooms.connectionLost()
+    this.requests.connectionLost()
+  }
+
+  protected ended(err: ClientError): void {
+    this.requests.rejectAll(err)
+    this.outbox.length = 0
+  }
+
+  private isOwn(data: unknown): boolean {
+    const sender = (data as { sender_id?: unknown } | null)?.sender_id
+    return typeof sender === 'string' && this.ownIds.includes(sender)
   }
 
   private rejoin(room: string): void {
@@ -302,68 +197,12 @@ export class WshubClient extends Emitter {
     )
   }
 
-  /** Gives up on the current socket (dead server, no welcome) and goes on as if it had closed. */
-  private drop(code: number, reason: string): void {
-    const socket = this.detach()
-    if (socket === null) return
-    socket.onclose = null
-    socket.onerror = () => {}
-    try {
-      socket.close()
-    } catch {
-      // a socket that cannot even close is gone anyway
-    }
-    this.lost(code, reason)
-  }
-
-  /** Unhooks the current socket from the client; returns it. */
-  private detach(): WebSocketLike | null {
-    const socket = this.socket
-    this.socket = null
-    this.watchdog.stop()
-    if (this.connectTimer !== null) clearTimeout(this.connectTimer)
-    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer)
-    this.connectTimer = this.reconnectTimer = null
-    if (socket !== null) socket.onmessage = null
-    return socket
-  }
-
-  private lost(code: number, reason: string, status?: number): void {
-    this.rooms.connectionLost()
-    this.requests.connectionLost()
-    const maxAttempts = this.options.maxAttempts ?? Infinity
-    if (this.options.reconnect === false || code === KICKED || this.attempt >= maxAttempts) {
-      this.finish(code, reason, status)
-      return
-    }
-    this.emit('closed', status === undefined ? { code, reason, reconnect: true } : { code, reason, reconnect: true, status })
-    if (this.stateValue === 'closed') return // a listener closed the client
-    this.attempt++
-    const delay = backoffDelay(this.attempt, this.options.backoff, this.options.random)
-    this.stateValue = 'reconnecting'
-    this.emit('reconnecting', { attempt: this.attempt, delay })
-    if (this.stateValue !== 'reconnecting') return // a listener closed the client
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = null
-      void this.open()
-    }, delay)
-  }
-
-  private finish(code: number, reason: string, status?: number): void {
-    this.stateValue = 'closed'
-    const closed = new ClientError('closed', `the client is closed (${code}${reason ? `: ${reason}` : ''})`)
-    this.requests.rejectAll(closed)
-    this.outbox.length = 0
-    for (const waiter of this.waiters.splice(0)) waiter.reject(closed)
-    this.emit('closed', status === undefined ? { code, reason, reconnect: false } : { code, reason, reconnect: false, status })
-  }
-
   // Sending.
 
   private call<T>(type: string, data: unknown, options: RequestOptions, retry: RetryPolicy): Promise<Frame<T>> {
     if (this.stateValue === 'closed') return Promise.reject(new ClientError('closed', 'the client is closed; make a new one'))
     const { request, reply } = this.requests.create(type, data, options.timeout ?? this.requestTimeoutMs, retry)
-    if (this.stateValue === 'open') this.write(request)
+    if (this.stateValue === 'open') this.put(request)
     else {
       try {
         this.enqueue(request)
@@ -375,13 +214,13 @@ export class WshubClient extends Emitter {
     return reply as Promise<Frame<T>>
   }
 
-  private write(item: string | PendingRequest): void {
+  private put(item: string | PendingRequest): void {
     if (typeof item === 'string') {
-      this.socket!.send(item)
+      this.write(item)
       return
     }
     item.status = 'sent'
-    this.socket!.send(item.encode())
+    this.write(item.encode())
   }
 
   private enqueue(item: string | PendingRequest): void {
@@ -394,9 +233,5 @@ export class WshubClient extends Emitter {
   private unqueue(request: PendingRequest): void {
     const i = this.outbox.indexOf(request)
     if (i !== -1) this.outbox.splice(i, 1)
-  }
-
-  private ensureNotClosed(): void {
-    if (this.stateValue === 'closed') throw new ClientError('closed', 'the client is closed; make a new one')
   }
 }

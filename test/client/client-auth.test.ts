@@ -91,10 +91,31 @@ describe('WshubClient token', () => {
     assert.deepEqual(subs, ['user-1', 'user-2'])
   })
 
-  it('refuses a header token with a browser WebSocket, which cannot set headers', async () => {
-    const { node: n } = await node()
-    const c = client(n.url, { token: token(), tokenIn: 'header', WebSocket: BrowserLikeWebSocket, maxAttempts: 0 })
+  it('tries again later when the token function fails', async () => {
+    const { node: n, handshakes } = await node()
+    let calls = 0
+    const c = client(n.url, {
+      token: () => {
+        if (++calls === 1) throw new Error('login service down')
+        return token()
+      },
+    })
+    const firstClose = nextEvent(c, 'closed')
+    await c.connect()
+    assert.deepEqual(await firstClose, { code: 1006, reason: 'could not get a token: login service down', reconnect: true })
+    assert.equal(calls, 2)
+    assert.equal(handshakes.length, 1)
+  })
+
+  it('gives up at once on a header token with a browser WebSocket, which cannot set headers', async () => {
+    const { node: n, handshakes } = await node()
+    const c = client(n.url, { token: token(), tokenIn: 'header', WebSocket: BrowserLikeWebSocket })
+    const closed = nextEvent(c, 'closed')
     await assert.rejects(c.connect(), /closed/)
+    const info = await closed
+    assert.equal(info.reconnect, false)
+    assert.match(info.reason, /cannot connect: .*browsers cannot set headers/)
+    assert.equal(handshakes.length, 0)
   })
 })
 
