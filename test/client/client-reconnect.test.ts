@@ -226,20 +226,20 @@ describe('WshubClient heartbeat', () => {
   })
 
   it('stays connected while the server pings (Node: ws shows the pings)', async () => {
-    const n = await node({ heartbeat: { interval_ms: 100, timeout_ms: 900 } })
-    const c = client(n.url, { heartbeatMarginMs: 400 })
+    const n = await node({ heartbeat: { interval_ms: 200, timeout_ms: 1500 } })
+    const c = client(n.url, { heartbeatMarginMs: 1000 })
     const closed = record(c, 'closed')
     const appPings = record(c, 'pong')
     await c.connect()
-    await new Promise((r) => setTimeout(r, 1000))
+    await new Promise((r) => setTimeout(r, 1200))
     assert.deepEqual(closed, [])
     assert.deepEqual(appPings, [], 'no application ping is needed where pings are visible')
     assert.equal(c.state, 'open')
   })
 
   it('sends application pings when quiet where pings are invisible (browsers)', async () => {
-    const n = await node({ heartbeat: { interval_ms: 100, timeout_ms: 900 } })
-    const c = client(n.url, { WebSocket: BrowserLikeWebSocket, heartbeatMarginMs: 400 })
+    const n = await node({ heartbeat: { interval_ms: 200, timeout_ms: 1500 } })
+    const c = client(n.url, { WebSocket: BrowserLikeWebSocket, heartbeatMarginMs: 1000 })
     const closed = record(c, 'closed')
     const pongs = record(c, 'pong')
     await c.connect()
