@@ -1,0 +1,58 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { RoomTracker } from '../../lib/client/room-tracker.js'
+
+const msg = (offset: number, room = 'r') => ({ room_id: room, content: 'x', sender_id: 'n.a', offset })
+
+describe('RoomTracker', () => {
+  it('asks for no since when it has seen no offset', () => {
+    const rooms = new RoomTracker()
+    rooms.joining('r', null)
+    assert.deepEqual(rooms.joinData('r'), { room_id: 'r' })
+    assert.equal(rooms.joined('r', undefined), false)
+  })
+
+  it('rejoins from the last offset it saw', () => {
+    const rooms = new RoomTracker()
+    rooms.joining('r', null)
+    rooms.joinData('r')
+    rooms.joined('r', undefined)
+    rooms.accept(msg(4))
+    rooms.accept(msg(7))
+    assert.deepEqual(rooms.joinData('r'), { room_id: 'r', since: 7 })
+  })
+
+  it('knows the since of a recovered join even when nothing was replayed', () => {
+    const rooms = new RoomTracker()
+    rooms.joining('r', 0)
+    rooms.joinData('r')
+    assert.equal(rooms.joined('r', true), true)
+    assert.deepEqual(rooms.joinData('r'), { room_id: 'r', since: 0 })
+  })
+
+  it('drops a message delivered both live and in the replay of a join', () => {
+    const rooms = new RoomTracker()
+    rooms.joining('r', 2)
+    rooms.joinData('r')
+    assert.equal(rooms.accept(msg(5)), true)
+    assert.equal(rooms.accept(msg(3)), true)
+    assert.equal(rooms.accept(msg(5)), false)
+    rooms.joined('r', true)
+    assert.equal(rooms.offset('r'), 5)
+  })
+
+  it('lists only confirmed rooms for a rejoin', () => {
+    const rooms = new RoomTracker()
+    rooms.joining('a', null)
+    rooms.joined('a', undefined)
+    rooms.joining('b', null)
+    assert.deepEqual(rooms.joinedRooms(), ['a'])
+  })
+
+  it('reports a gap when the server could not replay from since', () => {
+    const rooms = new RoomTracker()
+    rooms.joining('r', 3)
+    rooms.joinData('r')
+    assert.equal(rooms.joined('r', false), false)
+  })
+})
