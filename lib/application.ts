@@ -71,7 +71,30 @@ export interface AppEvents {
   bus_status: [status: 'up' | 'down']
   bus_error: [err: unknown]
   frame_rejected: [client: Connection, code: number]
+  /** After `app.config` was swapped by a reload: the new config and the one it replaced. */
+  reload: [config: WshubConfig, previous: WshubConfig]
+  /** A frame arrived (emitted only while someone listens): its size in bytes. */
+  frame_in: [client: Connection, bytes: number]
+  /** A frame was written to a client (emitted only while someone listens). */
+  frame_out: [client: Connection, frame: string | Buffer]
+  /** A send to a connection that was already closing or closed. */
+  send_dropped: [client: Connection]
+  /** An envelope was handed to the bus (emitted only while someone listens). */
+  bus_published: []
+  /** An envelope from another node arrived, before delivery (emitted only while someone listens). */
+  bus_received: [envelope: BusEnvelope]
+  /** The auth middleware refused a token: at the handshake (401) or in an `auth` message. */
+  auth_rejected: [info: { code: number; stage: 'handshake' | 'message' }]
+  /** The rate-limit middleware refused a frame (1005). */
+  rate_limited: [client: Connection, scope: 'connection' | 'user']
 }
+
+/**
+ * Wraps the delivery of an envelope that arrived from another node (the trace
+ * middleware runs it inside a span that continues the sender's trace). It must call
+ * `deliver(envelope)` exactly once.
+ */
+export type DeliveryWrapper = (envelope: BusEnvelope, deliver: (envelope: BusEnvelope) => void) => void
 
 /** Frames one connection may have waiting behind the one in the chain. */
 const MAX_BACKLOG = 1024
@@ -97,6 +120,7 @@ export class Application extends EventEmitter<AppEvents> {
   private readonly middleware: Middleware[] = []
   private chain: Composed<Context> | null = null
   private readonly options: AppOptions
+  private deliveryWrapper: DeliveryWrapper | null = null
 
   constructor(config: WshubConfig, options: AppOptions = {}) {
     super()
@@ -111,6 +135,7 @@ export class Application extends EventEmitter<AppEvents> {
     this.server = new WsServer(this)
     this.link = new ClusterLink(this)
     registerBuiltinRoutes(this)
+    this.deliverNow = this.deliverNow.bind(this)
   }
 
   /**
@@ -154,6 +179,21 @@ export class Application extends EventEmitter<AppEvents> {
   /** Adds an HTTP handler on the node's port (the HTTP API and `/metrics` are some). */
   onHttp(handler: HttpHandler): this {
     this.httpHandlers.push(handler)
+    return this
+  }
+
+  /**
+   * Wraps the delivery of envelopes from other nodes; wrappers added later run outside
+   * earlier ones.
+   *
+   * @example
+   * ```ts
+   * app.aroundDelivery((envelope, deliver) => { const t = performance.now(); deliver(envelope); log(performance.now() - t) })
+   * ```
+   */
+  aroundDelivery(wrapper: DeliveryWrapper): this {
+    const inner = this.deliveryWrapper
+    this.deliveryWrapper = inner === null ? wrapper : (envelope, deliver) => wrapper(envelope, (e) => inner(e, deliver))
     return this
   }
 
@@ -211,7 +251,8 @@ export class Application extends EventEmitter<AppEvents> {
 
   private async run(client: Connection, envelope: Envelope): Promise<void> {
     const ctx = new Context(this, client, envelope.type, envelope.data, envelope.messageId)
-    if (this.debug) ctx.log.debug({ message_id: envelope.messageId }, 'frame in')
+    // Not ctx.log: the trace middleware sets the trace id before the frame's logger is made.
+    if (this.debug) this.log.debug({ client_id: client.id, message_type: envelope.type, message_id: envelope.messageId }, 'frame in')
     this.emit('message', ctx)
     this.inFlight++
     try {
@@ -308,6 +349,11 @@ export class Application extends EventEmitter<AppEvents> {
 
   /** Delivers what arrived from another node. */
   deliverEnvelope(envelope: BusEnvelope): void {
+    if (this.deliveryWrapper === null) this.deliverNow(envelope)
+    else this.deliveryWrapper(envelope, this.deliverNow)
+  }
+
+  private deliverNow(envelope: BusEnvelope): void {
     switch (envelope.kind) {
       case 'room':
         this.rooms.deliverLocal(envelope.rooms, Buffer.from(envelope.frame), envelope.except)

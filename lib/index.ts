@@ -23,7 +23,7 @@ export { MemoryBus, MemoryHub } from './bus/memory.js'
 export { MemoryState } from './cluster/memory.js'
 export { defineMiddleware } from './define-middleware.js'
 
-export type { Middleware, HandshakeHook, HttpHandler, AppOptions, AppEvents } from './application.js'
+export type { Middleware, HandshakeHook, HttpHandler, AppOptions, AppEvents, DeliveryWrapper } from './application.js'
 export type { Next, Composed } from './compose.js'
 export type { State } from './context.js'
 export type { ClientData, Identity, CloseInfo } from './connection.js'
