@@ -2,7 +2,8 @@
  * Rate limiting (PROTOCOL.md section 5): a token bucket per connection, kept on the
  * connection and checked in O(1) per frame, and an optional bucket per user shared
  * across the cluster through `app.state.takeToken`. A refused frame gets error 1005 with
- * `details.retry_after_ms`; `max_violations` refusals in a row close the connection 1008.
+ * `details.retry_after_ms`; the `max_violations`-th refusal in a row closes the connection
+ * with 1008 instead.
  */
 import type { Application, Middleware } from '../lib/application.js'
 import { ConfigError, type WshubConfig } from '../lib/config.js'
@@ -105,7 +106,11 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
     }
     bucket.violations++
     ctx.app.emit('rate_limited', client, scope)
-    if (bucket.violations >= limits.maxViolations) client.close(1008, 'rate limit exceeded too many times in a row')
+    if (bucket.violations >= limits.maxViolations) {
+      // The close is the answer: an error frame queued now would be dropped by the closing socket.
+      client.close(1008, 'rate limit exceeded too many times in a row')
+      return
+    }
     ctx.throw(ErrorCode.RateLimited, `rate limited (${scope}): retry in ${wait} ms`, { retry_after_ms: wait })
   }
 
