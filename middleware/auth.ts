@@ -63,17 +63,12 @@ export function auth(options: AuthOptions = {}): Middleware {
   let wheel: ExpiryWheel<Connection>
   let app: Application
 
-  function refuse(status: 'handshake' | 'message', code: ErrorCode, message: string): never {
-    app.emit('auth_rejected', { code, stage: status })
-    if (status === 'handshake') throw new HandshakeError(401, message, code)
-    throw new TokenError(code as 2002 | 2003, message)
-  }
-
+  /** Checks a token; a refusal is counted (`auth_rejected`) and thrown as a {@link TokenError}. */
   function verify(token: string, stage: 'handshake' | 'message'): Identity {
     try {
       return verifier.verify(token)
     } catch (err) {
-      if (err instanceof TokenError) refuse(stage, err.code, err.message)
+      if (err instanceof TokenError) app.emit('auth_rejected', { code: err.code, stage })
       throw err
     }
   }
@@ -118,9 +113,17 @@ export function auth(options: AuthOptions = {}): Middleware {
     wheel = new ExpiryWheel((client) => client.close(4001, 'token expired'))
     app.onHandshake(function authHandshake(req: IncomingMessage, identity: Identity): Identity {
       const token = tokenOf(req)
-      if (token !== null) return verify(token, 'handshake')
-      if (settings.allow_anonymous) return identity
-      return refuse('handshake', ErrorCode.Unauthorized, 'a token is required: ?token=<jwt>, Authorization: Bearer <jwt>, or the wshub.bearer.<jwt> subprotocol')
+      if (token === null) {
+        if (settings.allow_anonymous) return identity
+        app.emit('auth_rejected', { code: ErrorCode.Unauthorized, stage: 'handshake' })
+        throw new HandshakeError(401, 'a token is required: ?token=<jwt>, Authorization: Bearer <jwt>, or the wshub.bearer.<jwt> subprotocol', ErrorCode.Unauthorized)
+      }
+      try {
+        return verify(token, 'handshake')
+      } catch (err) {
+        if (err instanceof TokenError) throw new HandshakeError(401, err.message, err.code)
+        throw err
+      }
     })
     app.on('connection', watchExpiry)
     app.on('disconnect', (client) => wheel.delete(client))
