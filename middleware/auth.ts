@@ -78,9 +78,14 @@ export function auth(options: AuthOptions = {}): Middleware {
     else wheel.delete(client)
   }
 
+  /** Takes the `auth.*` keys of a config (at use() and on reload); throws a ConfigError and changes nothing when they cannot work. */
   function configure(config: WshubConfig): void {
     const next = { ...config.auth, ...options }
-    if (verifier === undefined) verifier = new TokenVerifier(next)
+    const candidate = new TokenVerifier(next)
+    if (!candidate.usable && !next.allow_anonymous) {
+      throw new ConfigError('auth.secret / auth.public_key: no key to check tokens with, and auth.allow_anonymous is off; set auth.secret (HS256) or auth.public_key (RS256/ES256), or turn auth.allow_anonymous on')
+    }
+    if (verifier === undefined) verifier = candidate
     else verifier.update(next, next.rotation_grace_ms)
     settings = next
   }
@@ -105,9 +110,6 @@ export function auth(options: AuthOptions = {}): Middleware {
     app = target
     configure(app.config)
     if (!verifier.usable) {
-      if (!settings.allow_anonymous) {
-        throw new ConfigError('auth.secret / auth.public_key: no key to check tokens with, and auth.allow_anonymous is off; set auth.secret (HS256) or auth.public_key (RS256/ES256), or turn auth.allow_anonymous on')
-      }
       app.log.warn('auth: no auth.secret nor auth.public_key for the accepted algorithms: running anonymous-only, every token will be refused (401, code 2003)')
     }
     wheel = new ExpiryWheel((client) => client.close(4001, 'token expired'))

@@ -274,6 +274,17 @@ describe('auth key rotation on reload', () => {
     }
   })
 
+  it('keeps the previous keys when the reloaded config leaves no key and no anonymous access', async () => {
+    const node = await startNode({ auth: { secret: SECRET, allow_anonymous: false, rotation_grace_ms: 0 } })
+    try {
+      reload(node, { secret: '' })
+      const client = await node.connect(`?token=${hs256({ sub: 'still-good', exp: hour() })}`)
+      assert.equal(client.welcome.data.user_id, 'still-good')
+    } finally {
+      await node.close()
+    }
+  })
+
   it('refuses tokens of the old key once the grace is over', async () => {
     const node = await startNode({ auth: { secret: SECRET, allow_anonymous: false, rotation_grace_ms: 0 } })
     try {
