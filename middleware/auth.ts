@@ -21,7 +21,15 @@ export type AuthOptions = Partial<Omit<WshubConfig['auth'], 'enabled'>>
 const BEARER = /^Bearer\s+(\S+)\s*$/i
 const SUBPROTOCOL_PREFIX = 'wshub.bearer.'
 
-/** The token of a handshake: `?token=`, then `Authorization: Bearer`, then the `wshub.bearer.<jwt>` subprotocol. */
+/**
+ * The token of a handshake: `?token=`, then `Authorization: Bearer`, then the
+ * `wshub.bearer.<jwt>` subprotocol; null when there is none.
+ *
+ * @example
+ * ```ts
+ * app.onHandshake((req, identity) => { if (tokenOf(req) === null) audit(req); return identity })
+ * ```
+ */
 export function tokenOf(req: IncomingMessage): string | null {
   const url = req.url ?? ''
   const q = url.indexOf('?')

@@ -28,7 +28,16 @@ interface Entry {
   at: number
 }
 
-/** Keys seen recently, in two generations. */
+/**
+ * Keys seen recently, in two generations, at most `maxEntries` in all.
+ *
+ * @example
+ * ```ts
+ * const recent = new RecentRequests(60_000, 100_000)
+ * recent.claim('c:abc:1', Date.now())   // null: first time (now pending)
+ * recent.settle('c:abc:1', { ok: true })
+ * ```
+ */
 export class RecentRequests {
   private current = new Map<string, Entry>()
   private previous = new Map<string, Entry>()

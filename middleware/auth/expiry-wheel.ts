@@ -6,6 +6,13 @@
  */
 const MAX_DELAY = 2 ** 31 - 1
 
+/**
+ * @example
+ * ```ts
+ * const wheel = new ExpiryWheel<Connection>((client) => client.close(4001, 'token expired'))
+ * wheel.set(client, client.expiresAt)   // again after a refresh; wheel.delete(client) on disconnect
+ * ```
+ */
 export class ExpiryWheel<T> {
   private readonly buckets = new Map<number, Set<T>>()
   private readonly due = new Map<T, number>()

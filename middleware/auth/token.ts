@@ -59,7 +59,16 @@ function checkAlgorithms(algorithms: readonly string[]): void {
   }
 }
 
-/** Checks JWTs against the configured algorithms, keys, issuer and audience. */
+/**
+ * Checks JWTs against the configured algorithms, keys, issuer and audience.
+ *
+ * @example
+ * ```ts
+ * const verifier = new TokenVerifier(app.config.auth)
+ * const identity = verifier.verify(token)     // or throws TokenError(2002 | 2003)
+ * verifier.update(next.auth, next.auth.rotation_grace_ms)
+ * ```
+ */
 export class TokenVerifier {
   private settings: TokenSettings
   private keys: Keys

@@ -25,7 +25,14 @@ class Children<C> {
   }
 }
 
-/** How a close code is labelled: a few classes, not every code a client may send. */
+/**
+ * How a close code is labelled: a few classes, not every code a client may send.
+ *
+ * @example
+ * ```ts
+ * closeClass(1001)   // 'normal'; closeClass(4001) === 'token_expired'
+ * ```
+ */
 export function closeClass(code: number): string {
   if (code === 1000 || code === 1001 || code === 1005) return 'normal'
   if (code === 1006) return 'abnormal'
@@ -43,6 +50,7 @@ function typeOfFrame(frame: string | Buffer): string {
   return frame.toString('latin1', TYPE_OFFSET, frame.indexOf(0x22, TYPE_OFFSET))
 }
 
+/** Every wshub metric of one app, fed by its events; the metrics middleware owns one. */
 export class Collectors {
   readonly registry = new Registry()
   readonly framesIn: Children<Counter.Internal>
