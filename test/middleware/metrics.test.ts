@@ -112,6 +112,7 @@ describe('metrics', () => {
     const after = await scrape(node)
     assert.equal(value(after, 'wshub_errors_total{code="1006"}'), value(before, 'wshub_errors_total{code="1006"}') + 1)
     assert.equal(value(after, 'wshub_errors_total{code="1001"}'), value(before, 'wshub_errors_total{code="1001"}') + 1)
+    assert.equal(value(after, 'wshub_frames_received_total{type="invalid"}'), value(before, 'wshub_frames_received_total{type="invalid"}') + 1)
   })
 
   it('counts rooms and room members of this node', async () => {
