@@ -31,7 +31,7 @@ describe('rateLimit per connection', () => {
     }))
 
   it('refills the bucket over time', () =>
-    withNode({ rate_limit: { per_connection: { rate: 20, burst: 1 } } }, async (node) => {
+    withNode({ rate_limit: { per_connection: { rate: 2, burst: 1 } } }, async (node) => {
       const client = await node.connect()
       assert.equal((await client.request('ping')).message_type, 'pong')
       const refused = await client.request('ping')
@@ -60,7 +60,7 @@ describe('rateLimit per connection', () => {
     }))
 
   it('counts violations in a row only: a frame let through starts the count again', () =>
-    withNode({ rate_limit: { per_connection: { rate: 20, burst: 1 }, max_violations: 2 } }, async (node) => {
+    withNode({ rate_limit: { per_connection: { rate: 2, burst: 1 }, max_violations: 2 } }, async (node) => {
       const client = await node.connect()
       await client.request('ping')
       const refused = await client.request('ping')
