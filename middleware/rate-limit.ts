@@ -2,11 +2,12 @@
  * Rate limiting (PROTOCOL.md section 5): a token bucket per connection, kept on the
  * connection and checked in O(1) per frame, and an optional bucket per user shared
  * across the cluster through `app.state.takeToken`. A refused frame gets error 1005 with
- * `details.retry_after_ms`; the `max_violations`-th refusal in a row closes the connection
- * with 1008 instead.
+ * `details.retry_after_ms`; after `max_violations` refusals in a row, the connection is
+ * closed with 1008.
  */
 import type { Application, Middleware } from '../lib/application.js'
 import { ConfigError, type WshubConfig } from '../lib/config.js'
+import type { Connection } from '../lib/connection.js'
 import type { Context } from '../lib/context.js'
 import type { Next } from '../lib/compose.js'
 import { ErrorCode } from '../lib/errors.js'
@@ -64,6 +65,10 @@ function resolve(section: Section, options: RateLimitOptions): Limits {
   return limits
 }
 
+function closeAbusive(client: Connection): void {
+  client.close(1008, 'rate limit exceeded too many times in a row')
+}
+
 /** Takes a token from a connection's bucket; resolves to 0, or the ms until one is free. */
 function take(bucket: ConnectionBucket, rate: number, burst: number): number {
   const now = performance.now()
@@ -106,11 +111,8 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
     }
     bucket.violations++
     ctx.app.emit('rate_limited', client, scope)
-    if (bucket.violations >= limits.maxViolations) {
-      // The close is the answer: an error frame queued now would be dropped by the closing socket.
-      client.close(1008, 'rate limit exceeded too many times in a row')
-      return
-    }
+    // Closed on the next turn, so the 1005 of this frame goes out before the close frame.
+    if (bucket.violations >= limits.maxViolations) setImmediate(closeAbusive, client)
     ctx.throw(ErrorCode.RateLimited, `rate limited (${scope}): retry in ${wait} ms`, { retry_after_ms: wait })
   }
 

@@ -49,13 +49,14 @@ describe('rateLimit per connection', () => {
       assert.equal((await second.request('ping')).message_type, 'pong')
     }))
 
-  it('closes with 1008 at the rate_limit.max_violations-th refusal in a row', () =>
+  it('answers the rate_limit.max_violations-th refusal in a row with 1005, then closes with 1008', () =>
     withNode({ rate_limit: { per_connection: { rate: 1, burst: 1 }, max_violations: 3 } }, async (node) => {
       const client = await node.connect()
       await client.request('ping')
       assert.equal((await client.request('ping')).data.code, 1005)
       assert.equal((await client.request('ping')).data.code, 1005)
-      client.send({ message_type: 'ping', message_id: 'third-violation' })
+      assert.equal(client.closed, null, 'open after two violations of three')
+      assert.equal((await client.request('ping')).data.code, 1005, 'the third violation is answered too')
       assert.equal((await client.waitClose()).code, 1008)
     }))
 
