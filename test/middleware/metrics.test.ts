@@ -179,6 +179,19 @@ describe('metrics of the cluster and heartbeats', () => {
     }
   })
 
+  it('counts envelopes that could not cross the bus', async () => {
+    const node = await startNode()
+    try {
+      const client = await node.connect()
+      await client.request('join_room', { room_id: 'cut-off' })
+      await node.app.bus.close()
+      assert.equal((await client.request('room_message', { room_id: 'cut-off', content: 'x' })).message_type, 'ack')
+      assert.ok(value(await scrape(node), 'wshub_bus_errors_total') >= 1)
+    } finally {
+      await node.close()
+    }
+  })
+
   it('counts heartbeats missed', async () => {
     const node = await startNode({ heartbeat: { interval_ms: 100, timeout_ms: 50 } })
     try {
