@@ -103,6 +103,7 @@ export class ClusterLink {
   private async send(subject: string, payload: Buffer): Promise<void> {
     try {
       await this.app.bus.publish(subject, payload)
+      if (this.app.listenerCount('bus_published') !== 0) this.app.emit('bus_published')
     } catch (err) {
       this.failed(err)
     }
@@ -134,6 +135,7 @@ export class ClusterLink {
       return
     }
     if (envelope.origin === this.app.nodeId || !this.seen.firstTime(envelope.id)) return
+    if (this.app.listenerCount('bus_received') !== 0) this.app.emit('bus_received', envelope)
     this.app.deliverEnvelope(envelope)
   }
 }

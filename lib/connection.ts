@@ -48,6 +48,10 @@ export const CloseCode = {
 export interface ConnectionHost {
   readonly maxBufferedBytes: number
   onSlowConsumer(connection: Connection): void
+  /** A frame was written (metrics count it; the host keeps it cheap when nobody listens). */
+  onSent?(connection: Connection, frame: string | Buffer): void
+  /** A send to a connection that was already closing or closed. */
+  onDropped?(connection: Connection): void
 }
 
 export class Connection {
@@ -106,8 +110,12 @@ export class Connection {
    * converts the string once). Returns false when the frame was not sent.
    */
   send(frame: string | Buffer): boolean {
-    if (!this.isOpen) return false
+    if (!this.isOpen) {
+      this.host.onDropped?.(this)
+      return false
+    }
     this.socket.send(frame, { binary: false })
+    this.host.onSent?.(this, frame)
     if (this.socket.bufferedAmount > this.host.maxBufferedBytes) {
       this.host.onSlowConsumer(this)
       return false

@@ -38,6 +38,8 @@ export class Context<D = any> {
   replied: boolean
   /** Set by the trace middleware; carried into `log` lines. */
   traceId: string | null
+  /** Set by the trace middleware with `traceId`: the id of this frame's span. */
+  spanId: string | null
   private stateValue: State | null
   private logValue: Logger | null
 
@@ -49,6 +51,7 @@ export class Context<D = any> {
     this.messageId = messageId
     this.replied = false
     this.traceId = null
+    this.spanId = null
     this.stateValue = null
     this.logValue = null
   }
@@ -60,7 +63,7 @@ export class Context<D = any> {
 
   /** A logger that carries the client id, the message type and the trace id. */
   get log(): Logger {
-    return (this.logValue ??= this.app.log.child({ client_id: this.client.id, message_type: this.type, trace_id: this.traceId ?? undefined }))
+    return (this.logValue ??= this.app.log.child({ client_id: this.client.id, message_type: this.type, trace_id: this.traceId ?? undefined, span_id: this.spanId ?? undefined }))
   }
 
   /**

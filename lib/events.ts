@@ -12,6 +12,7 @@
  * app.on('reload', (config, previous) => limiter.setRate(config.rate_limit.per_connection.rate))
  * ```
  */
+import type { BusEnvelope } from './bus/bus.js'
 import type { Connection } from './connection.js'
 import type { Context } from './context.js'
 import type { WshubConfig } from './config.js'
@@ -84,6 +85,20 @@ export interface AppEvents {
   frame_rejected: [client: Connection, code: number]
   /** A new configuration is in force (`app.reload`); `previous` is the one it replaced. */
   reload: [config: WshubConfig, previous: WshubConfig]
+  /** A frame arrived (emitted only while someone listens): its size in bytes. */
+  frame_in: [client: Connection, bytes: number]
+  /** A frame was written to a client (emitted only while someone listens). */
+  frame_out: [client: Connection, frame: string | Buffer]
+  /** A send to a connection that was already closing or closed. */
+  send_dropped: [client: Connection]
+  /** An envelope was handed to the bus (emitted only while someone listens). */
+  bus_published: []
+  /** An envelope from another node arrived, before delivery (emitted only while someone listens). */
+  bus_received: [envelope: BusEnvelope]
+  /** The auth middleware refused a token: at the handshake (401) or in an `auth` message. */
+  auth_rejected: [info: { code: number; stage: 'handshake' | 'message' }]
+  /** The rate-limit middleware refused a frame (1005). */
+  rate_limited: [client: Connection, scope: 'connection' | 'user']
 }
 
 /** The facts every client event carries, taken from a connection now. */

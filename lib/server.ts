@@ -198,6 +198,7 @@ export class WsServer implements ConnectionHost {
   receive(conn: Connection, data: Buffer, isBinary: boolean): void {
     if (this.draining || conn.closeInfo !== null) return
     const { app } = this
+    if (app.listenerCount('frame_in') !== 0) app.emit('frame_in', conn, data.length)
     let envelope
     try {
       if (isBinary) {
@@ -222,6 +223,14 @@ export class WsServer implements ConnectionHost {
     this.app.emit('slow_consumer', conn)
     // Its close frame would queue behind what it is not reading: drop the socket now.
     conn.close(CloseCode.PolicyViolation, 'slow consumer', true)
+  }
+
+  onSent(conn: Connection, frame: string | Buffer): void {
+    if (this.app.listenerCount('frame_out') !== 0) this.app.emit('frame_out', conn, frame)
+  }
+
+  onDropped(conn: Connection): void {
+    if (this.app.listenerCount('send_dropped') !== 0) this.app.emit('send_dropped', conn)
   }
 
   /** Writes the same bytes to every local client, except the excluded. */

@@ -95,7 +95,7 @@ describe('Application.reload', () => {
     assert.deepEqual(result.applied, ['log.level'])
     assert.equal(app.config.http.port, 8080)
     assert.equal(app.config.ws.path, '/ws')
-    const warning = lines.find((l) => l.level === 40)
+    const warning = lines.find((l) => l.level === 40 && 'keys' in l)
     assert.deepEqual((warning?.keys as string[]).sort(), ['http.port', 'ws.path'])
   })
 

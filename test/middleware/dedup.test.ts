@@ -1,0 +1,250 @@
+import { describe, it, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { startNode, type TestNode } from '../support/node.js'
+import { hs256, SECRET } from '../support/tokens.js'
+import { createApp, type Application } from '../../lib/application.js'
+import { AppError } from '../../lib/errors.js'
+import { MemoryBus, MemoryHub } from '../../lib/bus/memory.js'
+import { MemoryState } from '../../lib/cluster/memory.js'
+import type { ConfigInput } from '../../lib/config.js'
+import { dedup, RecentRequests } from '../../middleware/dedup.js'
+
+const DUPLICATE = { status: 'ok', duplicate: true }
+
+/** Routes whose effects can be counted: `count` succeeds, `fail` ends in 3000, `crash` in a plain Error. */
+function countingRoutes(app: Application): Map<string, number> {
+  const runs = new Map<string, number>()
+  const run = (type: string) => runs.set(type, (runs.get(type) ?? 0) + 1)
+  app.route('count', (ctx) => {
+    run('count')
+    ctx.reply('counted', { n: runs.get('count') })
+  })
+  app.route('fail', () => {
+    run('fail')
+    throw new AppError(3000, 'no such room, really')
+  })
+  app.route('crash', () => {
+    run('crash')
+    throw new Error('handler bug')
+  })
+  return runs
+}
+
+describe('dedup', () => {
+  let node: TestNode
+  let runs: Map<string, number>
+  before(async () => {
+    node = await startNode({ auth: { secret: SECRET } })
+    runs = countingRoutes(node.app)
+  })
+  after(() => node.close())
+
+  it('answers a repeated integer id on the same connection with a duplicate ack, without running it again', async () => {
+    const client = await node.connect()
+    const before = runs.get('count') ?? 0
+    const first = await client.request('count', null, 1)
+    assert.equal(first.message_type, 'counted')
+    const repeat = await client.request('count', null, 1)
+    assert.deepEqual([repeat.message_type, repeat.data], ['ack', DUPLICATE])
+    assert.equal(runs.get('count'), before + 1)
+  })
+
+  it('answers a repeat of any type, a ping included, with a duplicate ack', async () => {
+    const client = await node.connect()
+    assert.equal((await client.request('ping', null, 7)).message_type, 'pong')
+    assert.deepEqual((await client.request('ping', null, 7)).data, DUPLICATE)
+  })
+
+  it('does not take integer id 1 on a second connection as a duplicate', async () => {
+    const first = await node.connect()
+    const second = await node.connect()
+    assert.equal((await first.request('count', null, 1)).message_type, 'counted')
+    assert.equal((await second.request('count', null, 1)).message_type, 'counted')
+  })
+
+  it('takes a string id repeated by the same user on another connection as a duplicate', async () => {
+    const token = hs256({ sub: 'retrying-user' })
+    const first = await node.connect(`?token=${token}`)
+    assert.equal((await first.request('count', null, 'req-abc')).message_type, 'counted')
+    first.close()
+    const second = await node.connect(`?token=${token}`)
+    assert.deepEqual((await second.request('count', null, 'req-abc')).data, DUPLICATE)
+  })
+
+  it('does not take a string id of another user as a duplicate', async () => {
+    const alice = await node.connect(`?token=${hs256({ sub: 'alice' })}`)
+    const bob = await node.connect(`?token=${hs256({ sub: 'bob' })}`)
+    assert.equal((await alice.request('count', null, 'shared-id')).message_type, 'counted')
+    assert.equal((await bob.request('count', null, 'shared-id')).message_type, 'counted')
+  })
+
+  it('scopes a string id of an anonymous client to its connection', async () => {
+    const first = await node.connect()
+    const second = await node.connect()
+    assert.equal((await first.request('count', null, 'anon-id')).message_type, 'counted')
+    assert.deepEqual((await first.request('count', null, 'anon-id')).data, DUPLICATE)
+    assert.equal((await second.request('count', null, 'anon-id')).message_type, 'counted')
+  })
+
+  it('keeps integer 1 and string "1" apart', async () => {
+    const client = await node.connect()
+    assert.equal((await client.request('count', null, 1)).message_type, 'counted')
+    assert.equal((await client.request('count', null, '1')).message_type, 'counted')
+  })
+
+  it('answers the repeat of a failed request with the same error, without running it again', async () => {
+    const client = await node.connect()
+    const before = runs.get('fail') ?? 0
+    const first = await client.request('fail', null, 3)
+    const repeat = await client.request('fail', null, 3)
+    assert.deepEqual(first.data, { code: 3000, message: 'no such room, really' })
+    assert.deepEqual(repeat.data, first.data)
+    assert.equal(runs.get('fail'), before + 1)
+  })
+
+  it('answers the repeat of a request that crashed with 1003 again', async () => {
+    const client = await node.connect()
+    const first = await client.request('crash', null, 4)
+    const repeat = await client.request('crash', null, 4)
+    assert.deepEqual([first.data.code, repeat.data.code], [1003, 1003])
+    assert.equal(runs.get('crash'), 1)
+  })
+
+  it('runs frames without a message_id every time', async () => {
+    const client = await node.connect()
+    client.send({ message_type: 'count' })
+    const a = await client.next('counted')
+    client.send({ message_type: 'count' })
+    const b = await client.next('counted')
+    assert.equal(b.data.n, a.data.n + 1)
+  })
+
+  it('does not remember a frame refused at the envelope', async () => {
+    const client = await node.connect()
+    client.send({ message_type: 'bad type!', message_id: 5 })
+    assert.equal((await client.next((f) => f.request_id === 5)).data.code, 1001)
+    assert.equal((await client.request('count', null, 5)).message_type, 'counted')
+  })
+})
+
+describe('dedup window', () => {
+  it('runs a request again once dedup.window_ms has passed', async () => {
+    const node = await startNode({ dedup: { window_ms: 100 } })
+    try {
+      countingRoutes(node.app)
+      const client = await node.connect()
+      assert.equal((await client.request('count', null, 1)).message_type, 'counted')
+      assert.deepEqual((await client.request('count', null, 1)).data, DUPLICATE)
+      await new Promise((r) => setTimeout(r, 150))
+      assert.equal((await client.request('count', null, 1)).message_type, 'counted')
+    } finally {
+      await node.close()
+    }
+  })
+})
+
+describe('dedup in cluster mode', () => {
+  it('catches a string-id retry after a reconnect to another node, through the cluster state', async () => {
+    const hub = new MemoryHub()
+    const state = new MemoryState()
+    // A non-memory bus name puts dedup in cluster mode; the memory backends stand in for it in-process.
+    const config: ConfigInput = { auth: { secret: SECRET }, cluster: { bus: 'redis' } }
+    const a = await startNode(config, { bus: new MemoryBus(hub), state })
+    const b = await startNode(config, { bus: new MemoryBus(hub), state })
+    try {
+      const runs = countingRoutes(a.app)
+      countingRoutes(b.app).set('count', 0)
+      const token = hs256({ sub: 'roaming-user' })
+      const onA = await a.connect(`?token=${token}`)
+      assert.equal((await onA.request('count', null, 'retry-me')).message_type, 'counted')
+      onA.close()
+      const onB = await b.connect(`?token=${token}`)
+      assert.deepEqual((await onB.request('count', null, 'retry-me')).data, DUPLICATE)
+      assert.equal((await onB.request('count', null, 1)).message_type, 'counted', 'integer ids stay per connection')
+      assert.equal(runs.get('count'), 1)
+    } finally {
+      await a.close()
+      await b.close()
+    }
+  })
+
+  it('does not share string ids across nodes with the memory bus', async () => {
+    const hub = new MemoryHub()
+    const state = new MemoryState()
+    const a = await startNode({ auth: { secret: SECRET } }, { bus: new MemoryBus(hub), state })
+    const b = await startNode({ auth: { secret: SECRET } }, { bus: new MemoryBus(hub), state })
+    try {
+      countingRoutes(a.app)
+      countingRoutes(b.app)
+      const token = hs256({ sub: 'local-user' })
+      assert.equal((await (await a.connect(`?token=${token}`)).request('count', null, 'x')).message_type, 'counted')
+      assert.equal((await (await b.connect(`?token=${token}`)).request('count', null, 'x')).message_type, 'counted')
+    } finally {
+      await a.close()
+      await b.close()
+    }
+  })
+})
+
+describe('RecentRequests', () => {
+  it('remembers at most max_entries keys, forgetting the oldest first', () => {
+    const recent = new RecentRequests(60_000, 4)
+    const now = Date.now()
+    for (let i = 0; i < 10; i++) recent.claim(`k${i}`, now)
+    assert.ok(recent.size <= 4, `size ${recent.size}`)
+    assert.equal(recent.claim('k0', now), null, 'the oldest key was forgotten')
+    assert.deepEqual(recent.claim('k9', now), { ok: true }, 'the newest key is remembered')
+  })
+
+  it('forgets keys older than the window', () => {
+    const recent = new RecentRequests(1000, 100)
+    const now = Date.now()
+    recent.claim('old', now)
+    assert.equal(recent.claim('old', now + 1000), null)
+  })
+
+  it('keeps the settled outcome of a key', () => {
+    const recent = new RecentRequests(1000, 100)
+    const now = Date.now()
+    recent.claim('k', now)
+    recent.settle('k', { ok: false, code: 3000, message: 'gone' })
+    assert.deepEqual(recent.claim('k', now + 1), { ok: false, code: 3000, message: 'gone' })
+  })
+})
+
+describe('dedup()', () => {
+  it('returns a middleware named dedup', () => {
+    assert.equal(dedup().name, 'dedup')
+  })
+
+  it('refuses a max_entries below 2 at use() time, naming the key', () => {
+    const app = createApp({}, { defaults: false })
+    assert.throws(() => app.use(dedup({ max_entries: 1 })), /dedup\.max_entries/)
+  })
+
+  it('is left out of the default chain where dedup.enabled is off', async () => {
+    const node = await startNode({ dedup: { enabled: false } })
+    try {
+      const runs = countingRoutes(node.app)
+      const client = await node.connect()
+      await client.request('count', null, 1)
+      await client.request('count', null, 1)
+      assert.equal(runs.get('count'), 2)
+    } finally {
+      await node.close()
+    }
+  })
+
+  it('works on its own, installed on an app without the default chain', async () => {
+    const node = await startNode({}, { defaults: false })
+    try {
+      node.app.use(dedup({ window_ms: 5000 }))
+      countingRoutes(node.app)
+      const client = await node.connect()
+      await client.request('count', null, 9)
+      assert.deepEqual((await client.request('count', null, 9)).data, DUPLICATE)
+    } finally {
+      await node.close()
+    }
+  })
+})
