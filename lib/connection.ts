@@ -47,6 +47,9 @@ export const CloseCode = {
 /** What a connection needs from its node; kept narrow so connections stay testable. */
 export interface ConnectionHost {
   readonly maxBufferedBytes: number
+  /** Per-frame debug logs are on: `frameOut` is called for every frame sent. */
+  readonly logFrames: boolean
+  frameOut(connection: Connection, frame: string | Buffer): void
   onSlowConsumer(connection: Connection): void
 }
 
@@ -107,6 +110,7 @@ export class Connection {
    */
   send(frame: string | Buffer): boolean {
     if (!this.isOpen) return false
+    if (this.host.logFrames) this.host.frameOut(this, frame)
     this.socket.send(frame, { binary: false })
     if (this.socket.bufferedAmount > this.host.maxBufferedBytes) {
       this.host.onSlowConsumer(this)

@@ -74,7 +74,6 @@ export class Context<D = any> {
    */
   reply(type: string, data: unknown): boolean {
     this.replied = true
-    if (this.app.debug) this.log.debug({ out: type }, 'frame out')
     return this.client.send(encodeFrame(type, data, this.messageId))
   }
 

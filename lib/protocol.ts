@@ -108,6 +108,18 @@ export function encodeError(code: number, message: string, details: unknown, req
   return encodeFrame('error', payload, requestId)
 }
 
+const TYPE_START = '{"message_type":"'.length
+
+/**
+ * The `message_type` of a frame this module encoded (they all start with it), read
+ * without parsing the frame; for debug logs of outbound frames.
+ */
+export function typeOfFrame(frame: string | Buffer): string {
+  const head = typeof frame === 'string' ? frame.slice(TYPE_START, TYPE_START + 65) : frame.toString('utf8', TYPE_START, TYPE_START + 65)
+  const end = head.indexOf('"')
+  return end === -1 ? head : head.slice(0, end)
+}
+
 const ACK_DATA = '{"status":"ok"}'
 const DUPLICATE_ACK_DATA = '{"status":"ok","duplicate":true}'
 

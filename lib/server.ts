@@ -13,7 +13,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws'
 import type { Application } from './application.js'
 import { Connection, CloseCode, type ConnectionHost, type Identity } from './connection.js'
 import { HandshakeError } from './errors.js'
-import { EnvelopeError, parseEnvelope, validateEnvelope, encodeFrame } from './protocol.js'
+import { EnvelopeError, parseEnvelope, validateEnvelope, encodeFrame, typeOfFrame } from './protocol.js'
 import { checkAdmission, refuseUpgrade, remoteAddressOf } from './upgrade.js'
 import { ErrorCode } from './errors.js'
 
@@ -70,6 +70,15 @@ export class WsServer implements ConnectionHost {
     this.http.on('clientError', (_err, socket: Duplex) => {
       if (!socket.destroyed) socket.destroy()
     })
+  }
+
+  get logFrames(): boolean {
+    return this.app.debug
+  }
+
+  /** The debug line of every outbound frame: every send, reply, ack, error and delivery goes through `Connection.send`. */
+  frameOut(conn: Connection, frame: string | Buffer): void {
+    this.app.log.debug({ client_id: conn.id, message_type: typeOfFrame(frame) }, 'frame out')
   }
 
   /** Connections held by this node. */
