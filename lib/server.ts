@@ -154,9 +154,17 @@ export class WsServer implements ConnectionHost {
     if (socket.destroyed || this.draining) {
       this.pending--
       this.releaseIp(ip)
-      return
+      return refuseUpgrade(socket, 503, { message: 'server is shutting down' })
     }
+    // ws answers a bad handshake (400, bad key or version) or a socket gone meanwhile
+    // without calling back: give the slots back when the socket closes first.
+    const abandon = () => {
+      this.pending--
+      this.releaseIp(ip)
+    }
+    socket.once('close', abandon)
     this.wss.handleUpgrade(req, socket, head, (ws) => {
+      socket.off('close', abandon)
       this.pending--
       this.accept(ws as Socket, ip, identity)
     })
