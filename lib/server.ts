@@ -51,6 +51,7 @@ export class WsServer implements ConnectionHost {
   private adminHttp: Server | null = null
   private readonly wss: WebSocketServer
   private pingTimer: NodeJS.Timeout | null = null
+  private pingRound = 0
   private readonly cleanups = new Set<Promise<void>>()
 
   constructor(private readonly app: Application) {
@@ -272,17 +273,25 @@ export class WsServer implements ConnectionHost {
     this.pingTimer.unref()
   }
 
+  // Rounds, not one flag: when timeout_ms > interval_ms the next ping clears `alive`
+  // before this round's timeout fires, and a client that answered every ping would be
+  // dropped for not having answered the newest one yet.
   private pingAll(timeoutMs: number): void {
+    const round = ++this.pingRound
     for (const conn of this.connections.values()) {
-      conn.alive = false
+      if (conn.alive) {
+        conn.alive = false
+        conn.silentSince = round
+      }
       conn.socket.ping()
     }
-    setTimeout(() => this.dropSilent(), timeoutMs).unref()
+    setTimeout(() => this.dropSilent(round), timeoutMs).unref()
   }
 
-  private dropSilent(): void {
+  /** Drops the clients silent since `round` or earlier: a whole timeout has passed since that ping. */
+  private dropSilent(round: number): void {
     for (const conn of this.connections.values()) {
-      if (conn.alive || conn.closeInfo !== null) continue
+      if (conn.alive || conn.closeInfo !== null || conn.silentSince > round) continue
       this.app.log.warn({ client_id: conn.id }, 'heartbeat missed')
       this.app.emit('heartbeat_missed', conn)
       conn.close(1006, 'heartbeat timeout', true)
