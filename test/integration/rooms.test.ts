@@ -159,8 +159,8 @@ describe('room_message', () => {
     const client = await node.connect()
     const room = freshRoom()
     await joined(client, room)
-    assertError(await client.request('room_message', { room_id: '', content: 'x' }, 1), 1001, 1)
-    assertError(await client.request('room_message', { room_id: room }, 2), 1001, 2)
+    assertError(await client.request('room_message', { room_id: '', content: 'x' }, 'bad-room'), 1001, 'bad-room')
+    assertError(await client.request('room_message', { room_id: room }, 'no-content'), 1001, 'no-content')
   })
 
   it('delivers a join immediately followed by a message: frames of one connection run in order', async () => {
