@@ -2,6 +2,9 @@ import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { startNode, type TestNode } from '../support/node.js'
 import type { TestClient } from '../support/ws-client.js'
+import { eventually } from '../support/expect.js'
+import { MemoryState } from '../../lib/cluster/memory.js'
+import type { HistoryReplay } from '../../lib/cluster/state.js'
 
 let node: TestNode
 let roomCounter = 0
@@ -84,6 +87,43 @@ describe('rooms.history_size', () => {
       const reply = await client.request('join_room', { room_id: freshRoom(), since })
       assert.equal(reply.message_type, 'error')
       assert.equal(reply.data.code, 1001)
+    }
+  })
+})
+
+/** A memory state whose history reads take a while, as a networked state's do. */
+class SlowHistoryState extends MemoryState {
+  historyReads = 0
+  override async history(roomId: string, since: number): Promise<HistoryReplay> {
+    this.historyReads++
+    await new Promise((r) => setTimeout(r, 150))
+    return super.history(roomId, since)
+  }
+}
+
+describe('join_room with since, while messages keep coming', () => {
+  it('delivers the replay and the live messages each once, in offset order', async () => {
+    const state = new SlowHistoryState()
+    const slow = await startNode({ rooms: { history_size: 10 } }, { state })
+    try {
+      const [a, late] = [await slow.connect(), await slow.connect()]
+      const seen: string[] = []
+      late.socket.on('message', (raw) => {
+        const frame = JSON.parse(raw.toString())
+        seen.push(frame.message_type === 'room_message' ? frame.data.content : frame.message_type)
+      })
+      await a.request('join_room', { room_id: 'busy' })
+      for (const content of ['1', '2', '3']) await a.request('room_message', { room_id: 'busy', content })
+      late.send({ message_type: 'join_room', data: { room_id: 'busy', since: 1 }, message_id: 'j' })
+      await eventually(() => state.historyReads === 1, 3000, 'history read started')
+      // Sent while the joiner's history read is in flight: it is already a member.
+      await a.request('room_message', { room_id: 'busy', content: '4' })
+      assert.equal((await late.next((f) => f.request_id === 'j')).data.recovered, true)
+      await a.request('room_message', { room_id: 'busy', content: '5' })
+      await late.next((f) => f.message_type === 'room_message' && f.data.content === '5')
+      assert.deepEqual(seen, ['2', '3', '4', 'room_joined', '5'])
+    } finally {
+      await slow.close()
     }
   })
 })
