@@ -36,8 +36,7 @@ export class Context<D = any> {
   readonly messageId: MessageId | null
   /** True once a reply to this request (reply, ack or error) has been sent. */
   replied: boolean
-  /** Set by the trace middleware; carried into `log` lines. */
-  traceId: string | null
+  private traceValue: string | null
   private stateValue: State | null
   private logValue: Logger | null
 
@@ -48,8 +47,20 @@ export class Context<D = any> {
     this.data = data
     this.messageId = messageId
     this.replied = false
-    this.traceId = null
+    this.traceValue = null
     this.stateValue = null
+    this.logValue = null
+  }
+
+  /** Set by the trace middleware; carried into `log` lines. */
+  get traceId(): string | null {
+    return this.traceValue
+  }
+
+  set traceId(id: string | null) {
+    if (id === this.traceValue) return
+    this.traceValue = id
+    // A child logger made before (the debug 'frame in' line, an early middleware) lacks the id.
     this.logValue = null
   }
 

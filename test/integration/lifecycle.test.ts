@@ -127,3 +127,25 @@ describe('per-frame logs', () => {
     assert.ok(lines.some((l) => l.msg === 'frame in' && l.message_type === 'ping'))
   })
 })
+
+describe('error logs', () => {
+  it('log a handler exception at error level with the trace id a middleware set, also at debug', async () => {
+    const { logger, lines } = capture('debug')
+    const node = await nodeWith({}, { logger })
+    node.app.use(async (ctx, next) => {
+      ctx.traceId = 'trace-abc'
+      await next()
+    })
+    node.app.route('boom', () => {
+      throw new Error('kaput')
+    })
+    const client = await node.connect()
+    await client.request('boom')
+    const line = lines.find((l) => l.msg === 'handler failed')
+    assert.ok(line, 'no handler failed line')
+    assert.equal(line.level, 50)
+    assert.equal(line.trace_id, 'trace-abc')
+    assert.equal(line.client_id, client.id)
+    assert.match(line.err.stack, /kaput/)
+  })
+})
