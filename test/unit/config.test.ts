@@ -173,3 +173,31 @@ describe('describeConfig', () => {
     assert.ok(rows.every((r) => r.env === `WSHUB_${r.key.replace(/\./g, '_').toUpperCase()}`))
   })
 })
+
+describe('boolean keys', () => {
+  it('read 1/0, yes/no, on/off and true/false from env vars, in any case', () => {
+    for (const [text, value] of [['0', false], ['off', false], ['NO', false], ['False', false], ['1', true], ['on', true], ['yes', true], ['TRUE', true]] as const) {
+      env('WSHUB_AUTH_ALLOW_ANONYMOUS', text)
+      assert.equal(resolveConfig().auth.allow_anonymous, value, text)
+    }
+  })
+
+  it('refuse any other word, naming the key', () => {
+    env('WSHUB_AUTH_ALLOW_ANONYMOUS', 'maybe')
+    assert.match(configError(() => resolveConfig()).message, /auth\.allow_anonymous/)
+  })
+
+  it('refuse a string in a file, naming the key', () => {
+    assert.match(configError(() => loadConfig(file('bool.yaml', 'rooms:\n  auto_create: "sometimes"\n'))).message, /rooms\.auto_create/)
+  })
+})
+
+describe('coherence checks', () => {
+  it('refuse a heartbeat timeout of 10 intervals or more, naming the key', () => {
+    assert.match(configError(() => resolveConfig({ heartbeat: { interval_ms: 100, timeout_ms: 1000 } })).message, /heartbeat\.timeout_ms/)
+  })
+
+  it('refuse a per-connection rate without a burst, naming the key', () => {
+    assert.match(configError(() => resolveConfig({ rate_limit: { per_connection: { rate: 10, burst: 0 } } })).message, /rate_limit\.per_connection\.burst/)
+  })
+})
