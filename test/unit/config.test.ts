@@ -201,3 +201,27 @@ describe('coherence checks', () => {
     assert.match(configError(() => resolveConfig({ rate_limit: { per_connection: { rate: 10, burst: 0 } } })).message, /rate_limit\.per_connection\.burst/)
   })
 })
+
+describe('number keys', () => {
+  it('refuse env values that are not whole numbers, naming the key', () => {
+    for (const [name, key, text] of [
+      ['WSHUB_WS_MAX_CONNECTIONS', 'ws.max_connections', '10k'],
+      ['WSHUB_HTTP_PORT', 'http.port', '80abc'],
+      ['WSHUB_ROOMS_HISTORY_SIZE', 'rooms.history_size', '1.5'],
+      ['WSHUB_HEARTBEAT_INTERVAL_MS', 'heartbeat.interval_ms', '5s'],
+      ['WSHUB_WS_MAX_CONNECTIONS_PER_IP', 'ws.max_connections_per_ip', '-1'],
+    ]) {
+      env(name!, text!)
+      assert.match(configError(() => resolveConfig()).message, new RegExp(key!.replace(/\./g, '\\.')), `${name}=${text}`)
+      delete process.env[name!]
+    }
+  })
+
+  it('read whole numbers from env vars, 0 included where allowed', () => {
+    env('WSHUB_HTTP_PORT', '0')
+    env('WSHUB_WS_MAX_CONNECTIONS', ' 12 ')
+    const c = resolveConfig()
+    assert.equal(c.http.port, 0)
+    assert.equal(c.ws.max_connections, 12)
+  })
+})
