@@ -1,7 +1,7 @@
 import { describe, it, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { startNode, type TestNode } from '../support/node.js'
-import { assertError } from '../support/expect.js'
+import { assertError, assertUsable } from '../support/expect.js'
 import type { ConfigInput } from '../../lib/config.js'
 
 const nodes: TestNode[] = []
@@ -21,6 +21,7 @@ describe('auth.anonymous_permissions', () => {
     const node = await anonymousCan('leave:room', 'send:message', 'create:room')
     const client = await node.connect()
     assertError(await client.request('join_room', { room_id: 'lobby' }, 1), 2001, 1)
+    await assertUsable(client)
   })
 
   it('grants one room only when the grant names it', async () => {
@@ -28,6 +29,7 @@ describe('auth.anonymous_permissions', () => {
     const client = await node.connect()
     assert.equal((await client.request('join_room', { room_id: 'lobby' })).message_type, 'room_joined')
     assertError(await client.request('join_room', { room_id: 'other' }, 2), 2001, 2)
+    await assertUsable(client)
   })
 
   it('answers 2001 to a room_message without send:message', async () => {
@@ -35,12 +37,14 @@ describe('auth.anonymous_permissions', () => {
     const client = await node.connect()
     await client.request('join_room', { room_id: 'lobby' })
     assertError(await client.request('room_message', { room_id: 'lobby', content: 'x' }, 3), 2001, 3)
+    await assertUsable(client)
   })
 
   it('answers 2001 to a direct_message without send:message', async () => {
     const node = await anonymousCan('join:room')
     const [a, b] = [await node.connect(), await node.connect()]
     assertError(await a.request('direct_message', { target_id: b.id, content: 'x' }, 4), 2001, 4)
+    await assertUsable(a)
     assert.deepEqual(await b.quiet(100), [])
   })
 
@@ -48,6 +52,7 @@ describe('auth.anonymous_permissions', () => {
     const node = await anonymousCan('join:room', 'send:message')
     const client = await node.connect()
     assertError(await client.request('join_room', { room_id: 'nowhere' }, 5), 3000, 5)
+    await assertUsable(client)
   })
 
   it('lets a client without create:room join a room that exists', async () => {
@@ -70,6 +75,7 @@ describe('auth.anonymous_permissions', () => {
     const node = await anonymousCan('read:presence')
     const watcher = await node.connect()
     assertError(await watcher.request('room_members', { room_id: 'ghost' }, 6), 3000, 6)
+    await assertUsable(watcher)
   })
 
   it('honours a read:presence grant scoped to one room', async () => {
@@ -79,6 +85,7 @@ describe('auth.anonymous_permissions', () => {
     await a.request('join_room', { room_id: 'unseen' })
     assert.equal((await watcher.request('room_members', { room_id: 'seen' })).message_type, 'room_members')
     assertError(await watcher.request('room_members', { room_id: 'unseen' }, 7), 3003, 7)
+    await assertUsable(watcher)
   })
 })
 
@@ -87,6 +94,7 @@ describe('rooms.auto_create', () => {
     const node = await nodeWith({ rooms: { auto_create: false } })
     const client = await node.connect()
     assertError(await client.request('join_room', { room_id: 'lobby' }, 1), 3000, 1)
+    await assertUsable(client)
   })
 
   it('off: a room made through the server SDK can be joined', async () => {
@@ -104,6 +112,7 @@ describe('rooms.default_max_clients', () => {
     await a.request('join_room', { room_id: 'small' })
     await b.request('join_room', { room_id: 'small' })
     assertError(await c.request('join_room', { room_id: 'small' }, 1), 3002, 1)
+    await assertUsable(c)
   })
 
   it('gives way to the max_clients a room was made with', async () => {

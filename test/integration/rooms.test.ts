@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { startNode, type TestNode } from '../support/node.js'
-import { assertError, eventually } from '../support/expect.js'
+import { assertError, assertUsable, eventually } from '../support/expect.js'
 import type { TestClient } from '../support/ws-client.js'
 
 let node: TestNode
@@ -42,18 +42,21 @@ describe('join_room', () => {
     const room = freshRoom()
     await joined(client, room)
     assertError(await client.request('join_room', { room_id: room }, 5), 3004, 5)
+    await assertUsable(client)
   })
 
   for (const [name, id] of [['empty', ''], ['129 chars', 'r'.repeat(129)], ['with a space', 'a b'], ['a number', 7], ['missing', undefined]] as const) {
     it(`answers 1001 to a room_id ${name}`, async () => {
       const client = await node.connect()
       assertError(await client.request('join_room', { room_id: id }, 3), 1001, 3)
+      await assertUsable(client)
     })
   }
 
   it('answers 1001 when data is not an object', async () => {
     const client = await node.connect()
     assertError(await client.request('join_room', 'lobby', 3), 1001, 3)
+    await assertUsable(client)
   })
 
   it('accepts a 128-char room id', async () => {
@@ -67,6 +70,7 @@ describe('join_room', () => {
     const [a, b] = [await node.connect(), await node.connect()]
     await joined(a, room)
     assertError(await b.request('join_room', { room_id: room }, 1), 3002, 1)
+    await assertUsable(b)
   })
 
   it('lets a client in once a member of a full room left', async () => {
@@ -93,11 +97,13 @@ describe('leave_room', () => {
     await joined(a, room)
     assertError(await b.request('leave_room', { room_id: room }, 1), 3003, 1)
     assertError(await b.request('leave_room', { room_id: freshRoom() }, 2), 3003, 2)
+    await assertUsable(b)
   })
 
   it('answers 1001 to a bad room_id', async () => {
     const client = await node.connect()
     assertError(await client.request('leave_room', { room_id: 'a/b' }, 1), 1001, 1)
+    await assertUsable(client)
   })
 
   it('stops deliveries of the room to the one who left', async () => {
@@ -153,6 +159,7 @@ describe('room_message', () => {
     await joined(a, room)
     assertError(await b.request('room_message', { room_id: room, content: 'x' }, 4), 3003, 4)
     assertError(await b.request('room_message', { room_id: freshRoom(), content: 'x' }, 5), 3003, 5)
+    await assertUsable(b)
   })
 
   it('answers 1001 to a bad room_id or missing content', async () => {
@@ -161,6 +168,7 @@ describe('room_message', () => {
     await joined(client, room)
     assertError(await client.request('room_message', { room_id: '', content: 'x' }, 'bad-room'), 1001, 'bad-room')
     assertError(await client.request('room_message', { room_id: room }, 'no-content'), 1001, 'no-content')
+    await assertUsable(client)
   })
 
   it('delivers a join immediately followed by a message: frames of one connection run in order', async () => {
@@ -203,6 +211,7 @@ describe('direct_message', () => {
     assertError(await a.request('direct_message', { target_id: `${node.app.nodeId}.nobody`, content: 1 }, 1), 4000, 1)
     assertError(await a.request('direct_message', { target_id: 'no-dot-at-all', content: 1 }, 2), 4000, 2)
     assertError(await a.request('direct_message', { target_id: 'other-node.someone', content: 1 }, 3), 4000, 3)
+    await assertUsable(a)
   })
 
   it('answers 4000 for a client that disconnected', async () => {
@@ -212,12 +221,14 @@ describe('direct_message', () => {
     await b.waitClose()
     await eventually(() => !node.app.server.connections.has(gone), 3000, 'server saw the close')
     assertError(await a.request('direct_message', { target_id: gone, content: 1 }, 1), 4000, 1)
+    await assertUsable(a)
   })
 
   it('answers 1001 when target_id or content is missing', async () => {
     const [a, b] = [await node.connect(), await node.connect()]
     assertError(await a.request('direct_message', { content: 1 }, 1), 1001, 1)
     assertError(await a.request('direct_message', { target_id: b.id }, 2), 1001, 2)
+    await assertUsable(a)
   })
 })
 
@@ -241,6 +252,7 @@ describe('room_members', () => {
     await joined(a, room)
     assertError(await b.request('room_members', { room_id: room }, 1), 3003, 1)
     assertError(await b.request('room_members', { room_id: freshRoom() }, 2), 3003, 2)
+    await assertUsable(b)
   })
 
   it('drops a member that disconnected', async () => {
@@ -258,5 +270,6 @@ describe('room_members', () => {
   it('answers 1001 to a bad room_id', async () => {
     const client = await node.connect()
     assertError(await client.request('room_members', { room_id: 'bad room' }, 1), 1001, 1)
+    await assertUsable(client)
   })
 })

@@ -13,9 +13,12 @@ export function assertError(frame: Frame, code: number, requestId: number | stri
   else assert.equal(frame.request_id, requestId)
 }
 
+let usableChecks = 0
+
 /** Asserts the connection is still open and answering: a ping gets its pong. */
 export async function assertUsable(client: TestClient): Promise<void> {
-  const pong = await client.request('ping', { ts: 1 })
+  // A string id of its own, so it never repeats a test's message_id (dedup would answer the repeat).
+  const pong = await client.request('ping', { ts: 1 }, `usable-${++usableChecks}`)
   assert.equal(pong.message_type, 'pong')
 }
 
