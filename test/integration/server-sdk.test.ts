@@ -94,6 +94,14 @@ describe('app.kick', () => {
     assert.deepEqual(await client.waitClose(), { code: 4000, reason: 'bye' })
   })
 
+  it('cuts a reason longer than a close frame holds instead of failing', async () => {
+    const client = await node.connect()
+    await node.app.kick(client.id, 'é'.repeat(100))
+    const closed = await client.waitClose()
+    assert.equal(closed.code, 4000)
+    assert.equal(closed.reason, 'é'.repeat(61))
+  })
+
   it('removes the kicked client from its rooms', async () => {
     const [a, kicked] = [await node.connect(), await node.connect()]
     const room = freshRoom()
