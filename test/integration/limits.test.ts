@@ -2,6 +2,7 @@ import { describe, it, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { request } from 'node:http'
 import { connect as tcpConnect } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { startNode, type TestNode } from '../support/node.js'
 import { eventually } from '../support/expect.js'
 import type { ConfigInput } from '../../lib/config.js'
@@ -15,8 +16,11 @@ async function nodeWith(config: ConfigInput): Promise<TestNode> {
   return node
 }
 
-/** Sends a WebSocket upgrade request; resolves to the HTTP status and JSON body (101 and null when it upgraded). */
-function upgrade(node: TestNode, path = node.app.config.ws.path, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+/**
+ * Sends a WebSocket upgrade request; resolves to the HTTP status and JSON body (101 and
+ * null when it upgraded). An upgraded socket is closed at once unless `keep` collects it.
+ */
+function upgrade(node: TestNode, path = node.app.config.ws.path, headers: Record<string, string> = {}, keep?: Duplex[]): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
     const req = request({
       host: '127.0.0.1',
@@ -25,7 +29,8 @@ function upgrade(node: TestNode, path = node.app.config.ws.path, headers: Record
       headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', ...headers },
     })
     req.on('upgrade', (res, socket) => {
-      socket.destroy()
+      if (keep) keep.push(socket)
+      else socket.destroy()
       resolve({ status: res.statusCode!, body: null })
     })
     req.on('response', (res) => {
@@ -88,6 +93,18 @@ describe('ws.max_connections', () => {
     a.close()
     await eventually(() => node.app.server.size === 1, 3000, 'server saw the close')
     await node.connect()
+  })
+
+  it('admits exactly the limit when many handshakes arrive at once, also while a slow hook runs', async () => {
+    const node = await nodeWith({ ws: { max_connections: 3 } })
+    node.app.onHandshake(async (_req, identity) => {
+      await new Promise((r) => setTimeout(r, 50))
+      return identity
+    })
+    const open: Duplex[] = []
+    const statuses = await Promise.all(Array.from({ length: 8 }, () => upgrade(node, undefined, {}, open)))
+    for (const socket of open) socket.destroy()
+    assert.deepEqual(statuses.map((s) => s.status).sort(), [101, 101, 101, 503, 503, 503, 503, 503])
   })
 
   it('does not count a handshake that ws itself refused', async () => {
