@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import {
-  EnvelopeError, encodeAck, encodeDelivery, encodeError, encodeFrame, isValidMessageId, isValidRoomId, isValidType, parseEnvelope, validateEnvelope,
+  EnvelopeError, encodeAck, typeOfFrame, encodeDelivery, encodeError, encodeFrame, isValidMessageId, isValidRoomId, isValidType, parseEnvelope, validateEnvelope,
 } from '../../lib/protocol.js'
 import { ErrorCode } from '../../lib/errors.js'
 
@@ -126,5 +126,15 @@ describe('encodeAck', () => {
   it('encodes the ack of a request, with duplicate when asked', () => {
     assert.deepEqual(JSON.parse(encodeAck('m1')), { message_type: 'ack', request_id: 'm1', data: { status: 'ok' } })
     assert.deepEqual(JSON.parse(encodeAck(3, true)).data, { status: 'ok', duplicate: true })
+  })
+})
+
+describe('typeOfFrame', () => {
+  it('reads the message_type of an encoded frame, string or bytes', () => {
+    assert.equal(typeOfFrame(encodeFrame('pong', { ts: 1 }, 3)), 'pong')
+    assert.equal(typeOfFrame(Buffer.from(encodeDelivery('room_message', { a: '"x"' }, 1))), 'room_message')
+    assert.equal(typeOfFrame(encodeAck('m')), 'ack')
+    assert.equal(typeOfFrame(encodeError(1001, 'bad', undefined, null)), 'error')
+    assert.equal(typeOfFrame(encodeFrame('x'.repeat(64), null)), 'x'.repeat(64))
   })
 })
