@@ -29,7 +29,7 @@ function capture(level: 'debug' | 'info'): { logger: Logger; lines: Array<Record
 }
 
 describe('app events', () => {
-  it('emits connection with the client, before its first frame', async () => {
+  it('emits connection once with the connected client', async () => {
     const node = await nodeWith()
     const seen: Connection[] = []
     node.app.on('connection', (client) => seen.push(client))
