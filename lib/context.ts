@@ -84,8 +84,11 @@ export class Context<D = any> {
    * ```
    */
   reply(type: string, data: unknown): boolean {
+    // Encode first: a reply that cannot be encoded (a bad type, a BigInt in data) throws
+    // before it counts as the terminal reply, so the client gets the 1003 instead of nothing.
+    const frame = encodeFrame(type, data, this.messageId)
     this.replied = true
-    return this.client.send(encodeFrame(type, data, this.messageId))
+    return this.client.send(frame)
   }
 
   /** Sends the `ack` of a request (nothing when the frame was not one). */

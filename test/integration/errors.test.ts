@@ -30,6 +30,8 @@ before(async () => {
     throw new Error('after the reply')
   })
   app.route('silent', () => {})
+  app.route('bad_reply_type', (ctx) => ctx.reply('bad"type', null))
+  app.route('bigint_reply', (ctx) => ctx.reply('amount', { amount: 10n }))
   app.route('echo', (ctx) => ctx.reply('echo_reply', ctx.data))
   app.route('guarded', { permission: 'admin:room' }, (ctx) => ctx.reply('guarded_reply', null))
   app.route('small', { maxDataBytes: 20 }, (ctx) => ctx.reply('small_reply', null))
@@ -113,6 +115,19 @@ describe('terminal replies', () => {
     const client = await node.connect()
     client.send({ message_type: 'silent' })
     assert.deepEqual(await client.quiet(100), [])
+  })
+})
+
+describe('a reply that cannot be encoded', () => {
+  it('is not sent when its type is invalid: the client gets 1003 instead of a frame it cannot parse', async () => {
+    const client = await node.connect()
+    assertError(await client.request('bad_reply_type', null, 'bt'), ErrorCode.ServerError, 'bt')
+    await assertUsable(client)
+  })
+
+  it('is not sent when its data is not JSON: the request still gets its terminal 1003', async () => {
+    const client = await node.connect()
+    assertError(await client.request('bigint_reply', null, 'bi'), ErrorCode.ServerError, 'bi')
   })
 })
 

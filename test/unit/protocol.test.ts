@@ -103,6 +103,11 @@ describe('encodeFrame', () => {
     assert.deepEqual(JSON.parse(encodeFrame('x', undefined)), { message_type: 'x', data: null })
   })
 
+  it('refuses a type that is not a valid message_type, rather than send broken JSON', () => {
+    for (const type of ['a"b', 'back\\slash', '', 'x'.repeat(65)]) assert.throws(() => encodeFrame(type, null), TypeError, type)
+    assert.throws(() => encodeDelivery('a"b', null, 1), TypeError)
+  })
+
   it('carries request_id as the same JSON type as the message_id', () => {
     assert.equal(JSON.parse(encodeFrame('pong', null, 12)).request_id, 12)
     assert.equal(JSON.parse(encodeFrame('pong', null, 'a"b')).request_id, 'a"b')
