@@ -263,21 +263,25 @@ export class Application extends EventEmitter<AppEvents> {
       return
     }
     client.busy = true
-    let next: Envelope | undefined = envelope
-    while (next !== undefined && client.closeInfo === null) {
-      await this.run(client, next)
-      next = client.backlog?.shift()
+    try {
+      let next: Envelope | undefined = envelope
+      while (next !== undefined && client.closeInfo === null) {
+        await this.run(client, next)
+        next = client.backlog?.shift()
+      }
+    } finally {
+      client.busy = false
     }
-    client.busy = false
   }
 
   private async run(client: Connection, envelope: Envelope): Promise<void> {
     const ctx = new Context(this, client, envelope.type, envelope.data, envelope.messageId)
     // Not ctx.log: the trace middleware sets the trace id before the frame's logger is made.
     if (this.debug) this.log.debug({ client_id: client.id, message_type: envelope.type, message_id: envelope.messageId }, 'frame in')
-    this.emit('message', ctx)
     this.inFlight++
     try {
+      // Inside the try: a throwing listener is application code, answered with 1003 like a handler.
+      this.emit('message', ctx)
       await (this.chain ?? this.compile())(ctx)
       if (ctx.messageId !== null && !ctx.replied) ctx.ack()
     } catch (err) {
@@ -305,7 +309,15 @@ export class Application extends EventEmitter<AppEvents> {
       return
     }
     ctx.replied = true
-    ctx.client.send(encodeError(code, message, details, ctx.messageId))
+    let frame: string
+    try {
+      frame = encodeError(code, message, details, ctx.messageId)
+    } catch (encodeErr) {
+      // Details that JSON cannot carry (a BigInt, a cycle) must not cost the client its answer.
+      ctx.log.error({ err: encodeErr, code }, 'error details could not be encoded; sent without them')
+      frame = encodeError(code, message, undefined, ctx.messageId)
+    }
+    ctx.client.send(frame)
   }
 
   /** Answers a frame refused before the chain (envelope errors), keeping the connection open. */

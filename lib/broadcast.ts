@@ -4,6 +4,7 @@
  * is immutable, so one can be kept and reused.
  */
 import { encodeDelivery } from './protocol.js'
+import { Rooms } from './rooms.js'
 
 /** Where a target's frames go; implemented by the node. */
 export interface Delivery {
@@ -29,9 +30,9 @@ export class RoomTarget {
     readonly excluded: readonly string[] = [],
   ) {}
 
-  /** Adds another room; a client in several of them gets the frame once. */
+  /** Adds another room; a client in several of them gets the frame once. Fails with 1001 for a bad room id, as `app.to` does. */
   to(room: string): RoomTarget {
-    return new RoomTarget(this.delivery, [...this.rooms, room], this.excluded)
+    return new RoomTarget(this.delivery, [...this.rooms, Rooms.check(room)], this.excluded)
   }
 
   /** Leaves a client out. */

@@ -136,6 +136,12 @@ export class ClusterLink {
     }
     if (envelope.origin === this.app.nodeId || !this.seen.firstTime(envelope.id)) return
     if (this.app.listenerCount('bus_received') !== 0) this.app.emit('bus_received', envelope)
-    this.app.deliverEnvelope(envelope)
+    try {
+      this.app.deliverEnvelope(envelope)
+    } catch (err) {
+      // Bus handlers run outside any request: a throw here (an envelope with a field
+      // missing, from a stranger on a shared server or a mismatched version) would crash the node.
+      this.app.log.warn({ err: (err as Error).message, kind: envelope.kind }, 'dropped a bus envelope that could not be delivered')
+    }
   }
 }

@@ -30,6 +30,23 @@ convict.addFormat({
   coerce: (value: unknown) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value),
 })
 
+// convict's Boolean turns every string but "false" into true from an env var, so
+// WSHUB_AUTH_ALLOW_ANONYMOUS=0 would have let anonymous clients in. Only these words count.
+const TRUE_WORDS = new Set(['true', '1', 'yes', 'on'])
+const FALSE_WORDS = new Set(['false', '0', 'no', 'off'])
+
+convict.addFormat({
+  name: 'bool',
+  validate(value: unknown) {
+    if (typeof value !== 'boolean') throw new Error('must be true or false (in env vars also 1/0, yes/no, on/off)')
+  },
+  coerce(value: unknown) {
+    if (typeof value !== 'string') return value
+    const word = value.trim().toLowerCase()
+    return TRUE_WORDS.has(word) ? true : FALSE_WORDS.has(word) ? false : value
+  },
+})
+
 convict.addFormat({
   name: 'node-id',
   validate(value: unknown) {
@@ -39,12 +56,32 @@ convict.addFormat({
   },
 })
 
+// Numbers from env vars go through Number(), not convict's parseInt: "10k" or "1.5"
+// must stop start-up, not become 10 or 1.
+const toNumber = (value: unknown) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value)
+
 convict.addFormat({
   name: 'positive-int',
   validate(value: unknown) {
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new Error('must be an integer ≥ 1')
   },
-  coerce: (value: unknown) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value),
+  coerce: toNumber,
+})
+
+convict.addFormat({
+  name: 'count',
+  validate(value: unknown) {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new Error('must be an integer ≥ 0')
+  },
+  coerce: toNumber,
+})
+
+convict.addFormat({
+  name: 'tcp-port',
+  validate(value: unknown) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65535) throw new Error('must be a port number 0..65535')
+  },
+  coerce: toNumber,
 })
 
 /** Every configuration key, typed. */
@@ -98,7 +135,7 @@ type DeepPartial<T> = T extends unknown[] ? T : T extends object ? { [K in keyof
 const schema = {
   http: {
     host: { doc: 'Address that /ws and the HTTP API listen on.', format: String, default: '0.0.0.0' },
-    port: { doc: 'Port; 0 picks a free one (the `listening` log line carries it).', format: 'port', default: 8080 },
+    port: { doc: 'Port; 0 picks a free one (the `listening` log line carries it).', format: 'tcp-port', default: 8080 },
     admin_token: { doc: 'Static bearer token for /api/*; empty turns it off.', format: String, default: '', sensitive: true },
     admin_address: { doc: 'host:port of a separate listener for the HTTP API; empty shares the /ws port.', format: String, default: '' },
     handshake_timeout_ms: { doc: 'An upgrade whose headers are not all in within this time is dropped.', format: 'positive-int', default: 10000 },
@@ -106,8 +143,8 @@ const schema = {
   ws: {
     path: { doc: 'WebSocket endpoint path.', format: String, default: '/ws' },
     max_payload: { doc: 'Largest inbound frame in bytes; longer frames close with 1009.', format: 'positive-int', default: 65536 },
-    max_connections: { doc: 'Connections this node holds at most (HTTP 503 past it); 0 = off.', format: 'nat', default: 0 },
-    max_connections_per_ip: { doc: 'Connections one IP holds at most (HTTP 429 past it); 0 = off.', format: 'nat', default: 0 },
+    max_connections: { doc: 'Connections this node holds at most (HTTP 503 past it); 0 = off.', format: 'count', default: 0 },
+    max_connections_per_ip: { doc: 'Connections one IP holds at most (HTTP 429 past it); 0 = off.', format: 'count', default: 0 },
     allowed_origins: { doc: 'Origins allowed to connect (HTTP 403 otherwise); empty = any.', format: 'string-list', default: [] as string[] },
     max_buffered_bytes: { doc: 'Bytes queued to one client before it is cut off as a slow consumer (close 1008).', format: 'positive-int', default: 4 * 1024 * 1024 },
   },
@@ -116,37 +153,37 @@ const schema = {
     timeout_ms: { doc: 'A client silent this long after a ping is dropped.', format: 'positive-int', default: 10000 },
   },
   auth: {
-    enabled: { doc: 'Check tokens at all.', format: Boolean, default: true },
+    enabled: { doc: 'Check tokens at all.', format: 'bool', default: true },
     secret: { doc: 'HS256 key.', format: String, default: '', sensitive: true },
     public_key: { doc: 'PEM public key for RS256/ES256.', format: 'pem', default: '' },
     algorithms: { doc: 'Accepted JWT algorithms; nothing outside the list is.', format: 'string-list', default: ['HS256'] },
     issuer: { doc: 'Required `iss`; empty = not checked.', format: String, default: '' },
     audience: { doc: 'Required `aud`; empty = not checked.', format: String, default: '' },
-    allow_anonymous: { doc: 'Let clients without a token in.', format: Boolean, default: true },
+    allow_anonymous: { doc: 'Let clients without a token in.', format: 'bool', default: true },
     anonymous_permissions: { doc: 'What anonymous clients may do.', format: 'string-list', default: ['join:room', 'leave:room', 'send:message', 'create:room'] },
-    disconnect_on_expiry: { doc: 'Close 4001 when a connection\'s token expires.', format: Boolean, default: true },
-    rotation_grace_ms: { doc: 'After a key change on reload, tokens of the old key stay valid this long.', format: 'nat', default: 300000 },
+    disconnect_on_expiry: { doc: 'Close 4001 when a connection\'s token expires.', format: 'bool', default: true },
+    rotation_grace_ms: { doc: 'After a key change on reload, tokens of the old key stay valid this long.', format: 'count', default: 300000 },
   },
   rooms: {
-    auto_create: { doc: 'Create a room on first join by a client holding create:room.', format: Boolean, default: true },
-    default_max_clients: { doc: 'max_clients of rooms created without one; 0 = no limit.', format: 'nat', default: 0 },
-    presence_events: { doc: 'Send member_joined / member_left to members.', format: Boolean, default: false },
-    history_size: { doc: 'room_messages kept per room for `since` recovery; 0 = off.', format: 'nat', default: 0 },
+    auto_create: { doc: 'Create a room on first join by a client holding create:room.', format: 'bool', default: true },
+    default_max_clients: { doc: 'max_clients of rooms created without one; 0 = no limit.', format: 'count', default: 0 },
+    presence_events: { doc: 'Send member_joined / member_left to members.', format: 'bool', default: false },
+    history_size: { doc: 'room_messages kept per room for `since` recovery; 0 = off.', format: 'count', default: 0 },
   },
   rate_limit: {
-    enabled: { doc: 'Rate-limit inbound frames.', format: Boolean, default: true },
+    enabled: { doc: 'Rate-limit inbound frames.', format: 'bool', default: true },
     per_connection: {
-      rate: { doc: 'Frames per second per connection.', format: 'nat', default: 100 },
-      burst: { doc: 'Bucket size per connection.', format: 'nat', default: 200 },
+      rate: { doc: 'Frames per second per connection.', format: 'count', default: 100 },
+      burst: { doc: 'Bucket size per connection.', format: 'count', default: 200 },
     },
     per_user: {
-      rate: { doc: 'Frames per second for all of one user\'s connections, cluster-wide; 0 = off.', format: 'nat', default: 0 },
-      burst: { doc: 'Bucket size per user.', format: 'nat', default: 0 },
+      rate: { doc: 'Frames per second for all of one user\'s connections, cluster-wide; 0 = off.', format: 'count', default: 0 },
+      burst: { doc: 'Bucket size per user.', format: 'count', default: 0 },
     },
     max_violations: { doc: 'Rate-limit refusals in a row before close 1008.', format: 'positive-int', default: 50 },
   },
   dedup: {
-    enabled: { doc: 'Answer repeated requests without running them again.', format: Boolean, default: true },
+    enabled: { doc: 'Answer repeated requests without running them again.', format: 'bool', default: true },
     window_ms: { doc: 'How long a request id is remembered.', format: 'positive-int', default: 60000 },
     max_entries: { doc: 'Request ids remembered per node at most (older ones are forgotten first).', format: 'positive-int', default: 100000 },
   },
@@ -157,7 +194,7 @@ const schema = {
     redis: { url: { doc: 'Redis URL.', format: String, default: 'redis://127.0.0.1:6379' } },
     nats: {
       servers: { doc: 'NATS servers.', format: 'string-list', default: ['nats://127.0.0.1:4222'] },
-      jetstream: { doc: 'Use JetStream for room history.', format: Boolean, default: false },
+      jetstream: { doc: 'Use JetStream for room history.', format: 'bool', default: false },
     },
     node_ttl_ms: { doc: 'A node silent this long is dead; its members are removed.', format: 'positive-int', default: 15000 },
   },
@@ -166,7 +203,7 @@ const schema = {
     format: { doc: 'json or pretty.', format: ['json', 'pretty'], default: 'json' },
   },
   config: {
-    watch: { doc: 'Reload when the config file changes (as on SIGHUP).', format: Boolean, default: false },
+    watch: { doc: 'Reload when the config file changes (as on SIGHUP).', format: 'bool', default: false },
   },
 }
 

@@ -48,7 +48,7 @@ export const CloseCode = {
 export interface ConnectionHost {
   readonly maxBufferedBytes: number
   onSlowConsumer(connection: Connection): void
-  /** A frame was written (metrics count it; the host keeps it cheap when nobody listens). */
+  /** A frame was written: the one place of the debug 'frame out' line and of the metrics (kept cheap when both are off). */
   onSent?(connection: Connection, frame: string | Buffer): void
   /** A send to a connection that was already closing or closed. */
   onDropped?(connection: Connection): void
@@ -69,6 +69,8 @@ export class Connection {
   expiresAt: number | null = null
   /** Set when anything arrives; cleared when a heartbeat ping goes out. */
   alive = true
+  /** The heartbeat round whose ping found `alive` set, i.e. since which nothing arrived. */
+  silentSince = 0
   /** A frame of this connection is in the chain; later ones wait in `backlog`, so frames run in order. */
   busy = false
   backlog: Envelope[] | null = null
@@ -123,10 +125,31 @@ export class Connection {
     return true
   }
 
-  /** Closes with a code and reason; `terminate` drops the socket without a close handshake. */
+  /**
+   * Closes with a code and reason; `terminate` drops the socket without a close handshake.
+   * A reason longer than a close frame holds (123 bytes) is cut, not thrown on.
+   */
   close(code: number, reason: string, terminate = false): void {
-    if (this.closeInfo === null) this.closeInfo = { code, reason }
+    const fitted = fitCloseReason(reason)
+    if (this.closeInfo === null) this.closeInfo = { code, reason: fitted }
     if (terminate) this.socket.terminate()
-    else this.socket.close(code, reason)
+    else this.socket.close(code, fitted)
   }
+}
+
+const MAX_CLOSE_REASON_BYTES = 123
+
+/**
+ * Cuts a close reason to what a close frame holds, on a character boundary (the peer
+ * closes with 1007 on a reason that is not valid UTF-8). ws throws on longer reasons,
+ * which from a kick arriving over the bus would have crashed the node.
+ */
+export function fitCloseReason(reason: string): string {
+  if (reason.length <= MAX_CLOSE_REASON_BYTES / 3 || Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES) return reason
+  let end = Math.min(reason.length, MAX_CLOSE_REASON_BYTES)
+  while (Buffer.byteLength(reason.slice(0, end)) > MAX_CLOSE_REASON_BYTES) end--
+  // Do not leave half of a surrogate pair behind.
+  const last = reason.charCodeAt(end - 1)
+  if (last >= 0xd800 && last <= 0xdbff) end--
+  return reason.slice(0, end)
 }

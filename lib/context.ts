@@ -36,10 +36,9 @@ export class Context<D = any> {
   readonly messageId: MessageId | null
   /** True once a reply to this request (reply, ack or error) has been sent. */
   replied: boolean
-  /** Set by the trace middleware; carried into `log` lines. */
-  traceId: string | null
   /** Set by the trace middleware with `traceId`: the id of this frame's span. */
   spanId: string | null
+  private traceValue: string | null
   private stateValue: State | null
   private logValue: Logger | null
 
@@ -50,9 +49,21 @@ export class Context<D = any> {
     this.data = data
     this.messageId = messageId
     this.replied = false
-    this.traceId = null
+    this.traceValue = null
     this.spanId = null
     this.stateValue = null
+    this.logValue = null
+  }
+
+  /** Set by the trace middleware; carried into `log` lines. */
+  get traceId(): string | null {
+    return this.traceValue
+  }
+
+  set traceId(id: string | null) {
+    if (id === this.traceValue) return
+    this.traceValue = id
+    // A child logger made before (the debug 'frame in' line, an early middleware) lacks the id.
     this.logValue = null
   }
 
@@ -76,9 +87,11 @@ export class Context<D = any> {
    * ```
    */
   reply(type: string, data: unknown): boolean {
+    // Encode first: a reply that cannot be encoded (a bad type, a BigInt in data) throws
+    // before it counts as the terminal reply, so the client gets the 1003 instead of nothing.
+    const frame = encodeFrame(type, data, this.messageId)
     this.replied = true
-    if (this.app.debug) this.log.debug({ out: type }, 'frame out')
-    return this.client.send(encodeFrame(type, data, this.messageId))
+    return this.client.send(frame)
   }
 
   /** Sends the `ack` of a request (nothing when the frame was not one). */

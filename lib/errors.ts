@@ -79,9 +79,16 @@ export class AppError extends Error {
   }
 }
 
-/** True for an `AppError`, also across copies of the package. */
+/**
+ * True for an `AppError`, also across copies of the package. A look-alike must carry a
+ * protocol code: many applications have their own class named `AppError` (with HTTP
+ * codes and internal messages), and those must reach the client as 1003, not verbatim.
+ */
 export function isAppError(err: unknown): err is AppError {
-  return err instanceof AppError || (typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'AppError' && typeof (err as { code?: unknown }).code === 'number')
+  if (err instanceof AppError) return true
+  if (typeof err !== 'object' || err === null || (err as { name?: unknown }).name !== 'AppError') return false
+  const code = (err as { code?: unknown }).code
+  return typeof code === 'number' && Object.hasOwn(defaultMessages, code)
 }
 
 /** A refusal of the HTTP handshake, before the upgrade: status and JSON body. */

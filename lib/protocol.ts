@@ -80,8 +80,14 @@ export function validateEnvelope(raw: unknown): Envelope {
   return { type, data: data === undefined ? null : data, messageId }
 }
 
-// Outbound encoding. `type` is always one of ours or validated by the route table, so it
-// needs no escaping; only `data` and a string `request_id` go through JSON.stringify.
+// Outbound encoding. `type` is written into the frame unescaped, so it is checked against
+// the message_type pattern (no quote or backslash can pass it); only `data` and a string
+// `request_id` go through JSON.stringify.
+
+/** Throws a TypeError for a type a client could not read back: ctx.reply('a"b') would send broken JSON. */
+function checkOutboundType(type: string): void {
+  if (!TYPE_PATTERN.test(type)) throw new TypeError(`message type ${JSON.stringify(type)} must be 1..64 chars of [a-zA-Z0-9_.:-]`)
+}
 
 function encodeRequestId(id: MessageId): string {
   return typeof id === 'number' ? String(id) : JSON.stringify(id)
@@ -93,12 +99,14 @@ function encodeData(data: unknown): string {
 
 /** Encodes a server → client frame, with `request_id` when it answers a request. */
 export function encodeFrame(type: string, data: unknown, requestId: MessageId | null = null): string {
+  checkOutboundType(type)
   if (requestId === null) return `{"message_type":"${type}","data":${encodeData(data)}}`
   return `{"message_type":"${type}","request_id":${encodeRequestId(requestId)},"data":${encodeData(data)}}`
 }
 
 /** Encodes a delivery frame that carries the server's `timestamp` (room, direct, broadcast). */
 export function encodeDelivery(type: string, data: unknown, timestamp: number): string {
+  checkOutboundType(type)
   return `{"message_type":"${type}","data":${encodeData(data)},"timestamp":${timestamp}}`
 }
 
@@ -106,6 +114,18 @@ export function encodeDelivery(type: string, data: unknown, timestamp: number): 
 export function encodeError(code: number, message: string, details: unknown, requestId: MessageId | null): string {
   const payload = details === undefined ? { code, message } : { code, message, details }
   return encodeFrame('error', payload, requestId)
+}
+
+const TYPE_START = '{"message_type":"'.length
+
+/**
+ * The `message_type` of a frame this module encoded (they all start with it), read
+ * without parsing the frame; for debug logs of outbound frames.
+ */
+export function typeOfFrame(frame: string | Buffer): string {
+  const head = typeof frame === 'string' ? frame.slice(TYPE_START, TYPE_START + 65) : frame.toString('utf8', TYPE_START, TYPE_START + 65)
+  const end = head.indexOf('"')
+  return end === -1 ? head : head.slice(0, end)
 }
 
 const ACK_DATA = '{"status":"ok"}'

@@ -8,7 +8,7 @@ import type { Application } from './application.js'
 import type { Connection } from './connection.js'
 import { AppError, ErrorCode } from './errors.js'
 import { encodeDelivery, isValidRoomId } from './protocol.js'
-import type { MemberRecord, RoomRecord } from './cluster/state.js'
+import type { HistoryReplay, MemberRecord, RoomRecord } from './cluster/state.js'
 import { clientEventInfo, type RoomLeftReason } from './events.js'
 
 /** What a join answers: the room's member count and, when `since` was given, whether the gap was recovered. */
@@ -28,6 +28,8 @@ export interface RoomOptions {
 interface LocalRoom {
   members: Set<Connection>
   presence: boolean
+  /** Live frames held for members whose `since` replay is being read; null when none is. */
+  held: Map<Connection, Buffer[]> | null
 }
 
 export class Rooms {
@@ -78,14 +80,19 @@ export class Rooms {
       throw new AppError(ErrorCode.ClientOffline, 'connection closed during join')
     }
     conn.rooms.add(roomId)
-    await this.addLocal(roomId, conn, this.presenceOn(outcome.room))
+    const replaying = since !== null && this.app.config.rooms.history_size > 0
+    await this.addLocal(roomId, conn, this.presenceOn(outcome.room), replaying)
     let recovered: boolean | null = null
     if (since !== null) {
-      if (this.app.config.rooms.history_size === 0) recovered = false
+      if (!replaying) recovered = false
       else {
-        const replay = await this.app.state.history(roomId, since)
-        for (const entry of replay.entries) conn.send(entry.frame)
-        recovered = replay.recovered
+        let replay: HistoryReplay | null = null
+        try {
+          replay = await this.app.state.history(roomId, since)
+          recovered = replay.recovered
+        } finally {
+          this.replay(roomId, conn, since, replay)
+        }
       }
     }
     if (this.presenceOn(outcome.room)) {
@@ -128,20 +135,48 @@ export class Rooms {
     await this.app.deliverToRooms([roomId], frame, [conn.id])
   }
 
-  private async addLocal(roomId: string, conn: Connection, presence: boolean): Promise<void> {
+  /**
+   * Adds a local member. With `hold`, its live frames are held from this moment until
+   * `replay` has sent the history, so nothing arrives twice or before older messages:
+   * the member must receive live frames from the moment it counts as one, but the
+   * history read takes a while.
+   */
+  private async addLocal(roomId: string, conn: Connection, presence: boolean, hold: boolean): Promise<void> {
+    let room = this.local.get(roomId)
+    const isNew = room === undefined
+    if (room === undefined) this.local.set(roomId, (room = { members: new Set(), presence, held: null }))
+    room.members.add(conn)
+    if (hold) (room.held ??= new Map()).set(conn, [])
+    if (isNew) await this.app.link.watchRoom(roomId)
+  }
+
+  /** Sends the history entries after `since`, then the live frames held meanwhile that are newer. */
+  private replay(roomId: string, conn: Connection, since: number, replay: HistoryReplay | null): void {
     const room = this.local.get(roomId)
-    if (room !== undefined) {
-      room.members.add(conn)
-      return
+    const held = room?.held?.get(conn) ?? []
+    if (room?.held) {
+      room.held.delete(conn)
+      if (room.held.size === 0) room.held = null
     }
-    this.local.set(roomId, { members: new Set([conn]), presence })
-    await this.app.link.watchRoom(roomId)
+    let last = since
+    if (replay !== null) {
+      for (const entry of replay.entries) {
+        conn.send(entry.frame)
+        last = entry.offset
+      }
+    }
+    // Held frames are few and this runs once per recovering join: parsing them here keeps the hot path free.
+    for (const frame of held) {
+      const offset = (JSON.parse(frame.toString()) as { data?: { offset?: unknown } }).data?.offset
+      if (typeof offset !== 'number' || offset > last) conn.send(frame)
+    }
   }
 
   private async removeLocal(roomId: string, conn: Connection): Promise<void> {
     const room = this.local.get(roomId)
     if (room === undefined) return
     room.members.delete(conn)
+    room.held?.delete(conn)
     if (room.members.size > 0) return
     this.local.delete(roomId)
     await this.app.link.unwatchRoom(roomId)
@@ -153,9 +188,11 @@ export class Rooms {
     if (rooms.length === 1) {
       const room = this.local.get(rooms[0]!)
       if (room === undefined) return 0
+      const held = room.held
       for (const conn of room.members) {
         if (except.length !== 0 && except.includes(conn.id)) continue
-        if (conn.send(frame)) sent++
+        if (held !== null && held.has(conn)) held.get(conn)!.push(frame)
+        else if (conn.send(frame)) sent++
       }
       return sent
     }
@@ -166,7 +203,8 @@ export class Rooms {
       for (const conn of room.members) {
         if (seen.has(conn) || except.includes(conn.id)) continue
         seen.add(conn)
-        if (conn.send(frame)) sent++
+        if (room.held !== null && room.held.has(conn)) room.held.get(conn)!.push(frame)
+        else if (conn.send(frame)) sent++
       }
     }
     return sent

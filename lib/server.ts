@@ -13,7 +13,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws'
 import type { Application } from './application.js'
 import { Connection, CloseCode, type ConnectionHost, type Identity } from './connection.js'
 import { HandshakeError } from './errors.js'
-import { EnvelopeError, parseEnvelope, validateEnvelope, encodeFrame } from './protocol.js'
+import { EnvelopeError, parseEnvelope, validateEnvelope, encodeFrame, typeOfFrame } from './protocol.js'
 import { checkAdmission, refuseUpgrade, remoteAddressOf } from './upgrade.js'
 import { ErrorCode } from './errors.js'
 import { clientEventInfo } from './events.js'
@@ -52,6 +52,7 @@ export class WsServer implements ConnectionHost {
   private adminHttp: Server | null = null
   private readonly wss: WebSocketServer
   private pingTimer: NodeJS.Timeout | null = null
+  private pingRound = 0
   private readonly cleanups = new Set<Promise<void>>()
 
   constructor(private readonly app: Application) {
@@ -149,9 +150,17 @@ export class WsServer implements ConnectionHost {
     if (socket.destroyed || this.draining) {
       this.pending--
       this.releaseIp(ip)
-      return
+      return refuseUpgrade(socket, 503, { message: 'server is shutting down' })
     }
+    // ws answers a bad handshake (400, bad key or version) or a socket gone meanwhile
+    // without calling back: give the slots back when the socket closes first.
+    const abandon = () => {
+      this.pending--
+      this.releaseIp(ip)
+    }
+    socket.once('close', abandon)
     this.wss.handleUpgrade(req, socket, head, (ws) => {
+      socket.off('close', abandon)
       this.pending--
       this.accept(ws as Socket, ip, identity)
     })
@@ -225,7 +234,9 @@ export class WsServer implements ConnectionHost {
     conn.close(CloseCode.PolicyViolation, 'slow consumer', true)
   }
 
+  /** Every outbound frame (send, reply, ack, error, delivery) passes here: its debug line and the `frame_out` event. */
   onSent(conn: Connection, frame: string | Buffer): void {
+    if (this.app.debug) this.app.log.debug({ client_id: conn.id, message_type: typeOfFrame(frame) }, 'frame out')
     if (this.app.listenerCount('frame_out') !== 0) this.app.emit('frame_out', conn, frame)
   }
 
@@ -268,17 +279,25 @@ export class WsServer implements ConnectionHost {
     this.pingTimer.unref()
   }
 
+  // Rounds, not one flag: when timeout_ms > interval_ms the next ping clears `alive`
+  // before this round's timeout fires, and a client that answered every ping would be
+  // dropped for not having answered the newest one yet.
   private pingAll(timeoutMs: number): void {
+    const round = ++this.pingRound
     for (const conn of this.connections.values()) {
-      conn.alive = false
+      if (conn.alive) {
+        conn.alive = false
+        conn.silentSince = round
+      }
       conn.socket.ping()
     }
-    setTimeout(() => this.dropSilent(), timeoutMs).unref()
+    setTimeout(() => this.dropSilent(round), timeoutMs).unref()
   }
 
-  private dropSilent(): void {
+  /** Drops the clients silent since `round` or earlier: a whole timeout has passed since that ping. */
+  private dropSilent(round: number): void {
     for (const conn of this.connections.values()) {
-      if (conn.alive || conn.closeInfo !== null) continue
+      if (conn.alive || conn.closeInfo !== null || conn.silentSince > round) continue
       this.app.log.warn({ client_id: conn.id }, 'heartbeat missed')
       this.app.emit('heartbeat_missed', conn)
       conn.close(1006, 'heartbeat timeout', true)

@@ -1,0 +1,110 @@
+import { describe, it, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runCli, spawnNode, type NodeProcess } from '../support/process.js'
+import { TestClient } from '../support/ws-client.js'
+
+let dir: string
+const spawned: NodeProcess[] = []
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'wshub-cli-'))
+})
+after(() => {
+  for (const proc of spawned) if (proc.child.exitCode === null) proc.child.kill('SIGKILL')
+  rmSync(dir, { recursive: true, force: true })
+})
+
+async function spawn(env: Record<string, string>, args: string[] = []): Promise<NodeProcess> {
+  const proc = await spawnNode(env, args)
+  spawned.push(proc)
+  return proc
+}
+
+describe('wshub (the CLI)', () => {
+  it('exits 2 naming http.port when WSHUB_HTTP_PORT is out of range', async () => {
+    const { code, stderr } = await runCli({ WSHUB_HTTP_PORT: '99999' })
+    assert.equal(code, 2)
+    assert.match(stderr, /http\.port/)
+  })
+
+  it('exits 2 naming the key of a bad value in the config file', async () => {
+    const file = join(dir, 'bad.yaml')
+    writeFileSync(file, 'rooms:\n  history_size: lots\n')
+    const { code, stderr } = await runCli({}, ['--config', file])
+    assert.equal(code, 2)
+    assert.match(stderr, /rooms\.history_size/)
+  })
+
+  it('exits 2 naming the file when the config file does not exist', async () => {
+    const missing = join(dir, 'missing.yaml')
+    const { code, stderr } = await runCli({}, ['--config', missing])
+    assert.equal(code, 2)
+    assert.ok(stderr.includes(missing), stderr)
+  })
+
+  it('exits 2 on an unknown option, with the usage', async () => {
+    const { code, stderr } = await runCli({}, ['--bogus'])
+    assert.equal(code, 2)
+    assert.match(stderr, /usage: wshub/)
+  })
+
+  it('starts with the defaults alone, logging listening with the port it picked', async () => {
+    const proc = await spawn({})
+    assert.ok(proc.port > 0)
+    const listening = proc.lines.find((l) => l.msg === 'listening')!
+    assert.equal(listening.path, '/ws')
+    assert.equal(listening.bus, 'memory')
+    const client = await TestClient.connect(`ws://127.0.0.1:${proc.port}/ws`)
+    assert.equal(client.welcome.message_type, 'welcome')
+    client.socket.terminate()
+    proc.child.kill('SIGTERM')
+    assert.equal(await proc.exited, 0)
+  })
+
+  it('reads --config file.yaml, with the environment winning over it', async () => {
+    const file = join(dir, 'node.yaml')
+    writeFileSync(file, 'ws:\n  path: /from-yaml\ncluster:\n  node_id: yaml-node\nheartbeat:\n  interval_ms: 5000\n')
+    const proc = await spawn({ WSHUB_HEARTBEAT_INTERVAL_MS: '7000' }, ['--config', file])
+    const client = await TestClient.connect(`ws://127.0.0.1:${proc.port}/from-yaml`)
+    assert.equal(client.welcome.data.node_id, 'yaml-node')
+    assert.equal(client.welcome.data.heartbeat_ms, 7000)
+    client.socket.terminate()
+    proc.child.kill('SIGTERM')
+    assert.equal(await proc.exited, 0)
+  })
+
+  it('reads a JSON config file', async () => {
+    const file = join(dir, 'node.json')
+    writeFileSync(file, JSON.stringify({ cluster: { node_id: 'json-node' } }))
+    const proc = await spawn({}, ['--config', file])
+    const client = await TestClient.connect(`ws://127.0.0.1:${proc.port}/ws`)
+    assert.equal(client.welcome.data.node_id, 'json-node')
+    client.socket.terminate()
+    proc.child.kill('SIGTERM')
+    assert.equal(await proc.exited, 0)
+  })
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`drains on ${signal}: a connected client gets close 1001 and the process exits 0`, async () => {
+      const proc = await spawn({})
+      const client = await TestClient.connect(`ws://127.0.0.1:${proc.port}/ws`)
+      proc.child.kill(signal)
+      assert.equal((await client.waitClose(10_000)).code, 1001)
+      assert.equal(await proc.exited, 0)
+    })
+  }
+
+  it('logs per-frame lines with WSHUB_LOG_LEVEL=debug', async () => {
+    const proc = await spawn({ WSHUB_LOG_LEVEL: 'debug' })
+    const client = await TestClient.connect(`ws://127.0.0.1:${proc.port}/ws`)
+    await client.request('ping')
+    await proc.waitForLog((l) => l.msg === 'frame in' && l.message_type === 'ping' && l.client_id === client.id)
+    await proc.waitForLog((l) => l.msg === 'frame out' && l.message_type === 'pong' && l.client_id === client.id)
+    client.socket.terminate()
+    proc.child.kill('SIGTERM')
+    assert.equal(await proc.exited, 0)
+  })
+})

@@ -1,0 +1,151 @@
+import { describe, it, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { Writable } from 'node:stream'
+import { pino, type Logger } from 'pino'
+import { startNode, type TestNode } from '../support/node.js'
+import { assertError, eventually } from '../support/expect.js'
+import type { Connection } from '../../lib/connection.js'
+import type { Context } from '../../lib/context.js'
+
+const nodes: TestNode[] = []
+after(() => Promise.all(nodes.map((n) => n.close())))
+
+async function nodeWith(...args: Parameters<typeof startNode>): Promise<TestNode> {
+  const node = await startNode(...args)
+  nodes.push(node)
+  return node
+}
+
+/** A pino logger at `level` whose JSON lines land in `lines`. */
+function capture(level: 'debug' | 'info'): { logger: Logger; lines: Array<Record<string, any>> } {
+  const lines: Array<Record<string, any>> = []
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line))
+      done()
+    },
+  })
+  return { logger: pino({ level }, stream), lines }
+}
+
+describe('app events', () => {
+  it('emits connection once with the connected client', async () => {
+    const node = await nodeWith()
+    const seen: Connection[] = []
+    node.app.on('connection', (client) => seen.push(client))
+    const client = await node.connect()
+    assert.equal(seen.length, 1)
+    assert.equal(seen[0]!.id, client.id)
+    assert.equal(seen[0]!.userId, null)
+  })
+
+  it('emits disconnect with the close code and reason the client sent', async () => {
+    const node = await nodeWith()
+    const seen: Array<{ id: string; code: number; reason: string }> = []
+    node.app.on('disconnect', (client, info) => seen.push({ id: client.id, code: info.code, reason: info.reason }))
+    const client = await node.connect()
+    client.socket.close(4321, 'bye now')
+    await eventually(() => seen.length === 1, 3000, 'disconnect event')
+    assert.deepEqual(seen, [{ id: client.id, code: 4321, reason: 'bye now' }])
+  })
+
+  it('emits disconnect with 1006 when the socket drops without a close frame', async () => {
+    const node = await nodeWith()
+    const codes: number[] = []
+    node.app.on('disconnect', (_c, info) => codes.push(info.code))
+    const client = await node.connect()
+    client.socket.terminate()
+    await eventually(() => codes.length === 1, 3000, 'disconnect event')
+    assert.deepEqual(codes, [1006])
+  })
+
+  it('emits message with the context of each valid frame', async () => {
+    const node = await nodeWith()
+    const seen: Array<[string, unknown, unknown]> = []
+    node.app.on('message', (ctx: Context) => seen.push([ctx.type, ctx.data, ctx.messageId]))
+    const client = await node.connect()
+    await client.request('ping', { ts: 9 }, 'm')
+    client.send('not json')
+    await client.next('error')
+    assert.deepEqual(seen, [['ping', { ts: 9 }, 'm']])
+  })
+
+  it('answers 1003 when a message listener throws, and keeps the connection usable', async () => {
+    const node = await nodeWith()
+    let calls = 0
+    node.app.on('message', () => {
+      calls++
+      if (calls === 1) throw new Error('listener bug')
+    })
+    const client = await node.connect()
+    client.send({ message_type: 'ping', message_id: 1 })
+    assertError(await client.next((f) => f.request_id === 1), 1003, 1)
+    assert.equal((await client.request('ping', null, 2)).message_type, 'pong')
+  })
+})
+
+describe('per-frame logs', () => {
+  it('at debug: one line per frame in and per frame out, with client id and message type', async () => {
+    const { logger, lines } = capture('debug')
+    const node = await nodeWith({ log: { level: 'debug' } }, { logger })
+    const [a, b] = [await node.connect(), await node.connect()]
+    await a.request('join_room', { room_id: 'logged' })
+    await b.request('join_room', { room_id: 'logged' })
+    lines.length = 0
+    await a.request('ping', { ts: 1 })
+    await a.request('room_message', { room_id: 'logged', content: 'x' })
+    await b.next('room_message')
+    await a.request('nope')
+    const frames = lines.filter((l) => l.msg === 'frame in' || l.msg === 'frame out').map((l) => [l.msg, l.client_id, l.message_type])
+    assert.deepEqual(frames, [
+      ['frame in', a.id, 'ping'],
+      ['frame out', a.id, 'pong'],
+      ['frame in', a.id, 'room_message'],
+      ['frame out', b.id, 'room_message'],
+      ['frame out', a.id, 'ack'],
+      ['frame in', a.id, 'nope'],
+      ['frame out', a.id, 'error'],
+    ])
+  })
+
+  it('at info: no per-frame lines', async () => {
+    const { logger, lines } = capture('info')
+    const node = await nodeWith({}, { logger })
+    const client = await node.connect()
+    await client.request('ping')
+    await client.request('nope')
+    assert.deepEqual(lines.filter((l) => l.msg === 'frame in' || l.msg === 'frame out'), [])
+    assert.ok(lines.some((l) => l.msg === 'connection' && l.client_id === client.id))
+  })
+
+  it('follows app.setLogLevel at run time', async () => {
+    const { logger, lines } = capture('info')
+    const node = await nodeWith({}, { logger })
+    const client = await node.connect()
+    node.app.setLogLevel('debug')
+    await client.request('ping')
+    assert.ok(lines.some((l) => l.msg === 'frame in' && l.message_type === 'ping'))
+  })
+})
+
+describe('error logs', () => {
+  it('log a handler exception at error level with the trace id a middleware set, also at debug', async () => {
+    const { logger, lines } = capture('debug')
+    const node = await nodeWith({}, { logger })
+    node.app.use(async (ctx, next) => {
+      ctx.traceId = 'trace-abc'
+      await next()
+    })
+    node.app.route('boom', () => {
+      throw new Error('kaput')
+    })
+    const client = await node.connect()
+    await client.request('boom')
+    const line = lines.find((l) => l.msg === 'handler failed')
+    assert.ok(line, 'no handler failed line')
+    assert.equal(line.level, 50)
+    assert.equal(line.trace_id, 'trace-abc')
+    assert.equal(line.client_id, client.id)
+    assert.match(line.err.stack, /kaput/)
+  })
+})
