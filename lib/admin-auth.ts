@@ -5,10 +5,10 @@
  * `app.config` on every call, so a reload takes effect at once.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
-import jwt, { type Algorithm } from 'jsonwebtoken'
 import type { WshubConfig } from './config.js'
 import { ErrorCode } from './errors.js'
 import { ADMIN_PERMISSION, Permissions } from './permissions.js'
+import { TokenError, TokenVerifier } from './token.js'
 
 /** The verdict on a request's credentials. */
 export type AdminVerdict =
@@ -44,29 +44,13 @@ function sameSecret(given: string, expected: string): boolean {
 }
 
 function checkJwt(token: string, auth: WshubConfig['auth']): AdminVerdict {
-  const refused = { ok: false, code: ErrorCode.InvalidToken, message: 'not the admin token, nor a valid JWT granting admin:system' } as const
-  if (auth.secret === '' && auth.public_key === '') return refused
-  const decoded = jwt.decode(token, { complete: true })
-  if (decoded === null || typeof decoded.payload !== 'object') return refused
-  // The key follows the algorithm's family, and only the configured algorithms of that
-  // family are allowed, so a public key can never be used as an HMAC secret.
-  const hmac = decoded.header.alg.startsWith('HS')
-  const key = hmac ? auth.secret : auth.public_key
-  const algorithms = auth.algorithms.filter((alg) => alg.startsWith('HS') === hmac) as Algorithm[]
-  if (key === '' || algorithms.length === 0) return refused
-  let claims: jwt.JwtPayload
+  let identity
   try {
-    claims = jwt.verify(token, key, {
-      algorithms,
-      ...(auth.issuer !== '' ? { issuer: auth.issuer } : {}),
-      ...(auth.audience !== '' ? { audience: auth.audience } : {}),
-    }) as jwt.JwtPayload
+    identity = new TokenVerifier(auth).verify(token)
   } catch (err) {
-    if (err instanceof jwt.TokenExpiredError) return { ok: false, code: ErrorCode.TokenExpired, message: 'the token has expired' }
-    return refused
+    if (err instanceof TokenError && err.code === ErrorCode.TokenExpired) return { ok: false, code: ErrorCode.TokenExpired, message: 'the token has expired' }
+    return { ok: false, code: ErrorCode.InvalidToken, message: 'not the admin token, nor a valid JWT granting admin:system' }
   }
-  const granted = Array.isArray(claims.permissions) ? claims.permissions.filter((p): p is string => typeof p === 'string') : []
-  if (!new Permissions(granted).has(ADMIN_PERMISSION)) return { ok: false, code: ErrorCode.Forbidden, message: 'the token does not grant admin:system' }
-  const subject = typeof claims.sub === 'string' ? claims.sub : typeof claims.user_id === 'string' ? claims.user_id : null
-  return { ok: true, via: 'jwt', subject }
+  if (!new Permissions(identity.permissions).has(ADMIN_PERMISSION)) return { ok: false, code: ErrorCode.Forbidden, message: 'the token does not grant admin:system' }
+  return { ok: true, via: 'jwt', subject: identity.userId }
 }

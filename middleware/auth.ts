@@ -12,7 +12,7 @@ import type { Connection, Identity } from '../lib/connection.js'
 import type { Context } from '../lib/context.js'
 import type { Next } from '../lib/compose.js'
 import { ErrorCode, HandshakeError } from '../lib/errors.js'
-import { TokenError, TokenVerifier } from './auth/token.js'
+import { TokenError, TokenVerifier } from '../lib/token.js'
 import { ExpiryWheel } from './auth/expiry-wheel.js'
 
 /** The `auth.*` config keys; any given here win over the app's config (and stay fixed on reload). */

@@ -1,5 +1,5 @@
 /**
- * Token verification for the auth middleware: the one file that imports `jsonwebtoken`.
+ * JWT verification, for the auth middleware and the admin API: the one file that imports `jsonwebtoken`.
  * The algorithm is pinned before any key is touched (the token's `alg` must be in
  * `auth.algorithms`, and picks the key: HS* the secret, RS/PS/ES* the public key), so
  * `alg: none` and HS/RS key confusion never reach a signature check. After a key change,
@@ -7,8 +7,8 @@
  */
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto'
 import jwt from 'jsonwebtoken'
-import { ConfigError } from '../../lib/config.js'
-import type { Identity } from '../../lib/connection.js'
+import { ConfigError } from './config.js'
+import type { Identity } from './connection.js'
 
 /** The settings verification reads: the `auth.*` keys of the config. */
 export interface TokenSettings {

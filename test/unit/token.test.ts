@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { hs256, nowSeconds, rsaKeys, SECRET, signWith } from '../../support/tokens.js'
-import { TokenError, TokenVerifier, type TokenSettings } from '../../../middleware/auth/token.js'
-import { ConfigError } from '../../../lib/config.js'
+import { hs256, nowSeconds, rsaKeys, SECRET, signWith } from '../support/tokens.js'
+import { TokenError, TokenVerifier, type TokenSettings } from '../../lib/token.js'
+import { ConfigError } from '../../lib/config.js'
 
 const settings = (change: Partial<TokenSettings> = {}): TokenSettings => ({ secret: SECRET, public_key: '', algorithms: ['HS256'], issuer: '', audience: '', ...change })
 
