@@ -97,6 +97,8 @@ export interface AppEvents {
   bus_received: [envelope: BusEnvelope]
   /** The auth middleware refused a token: at the handshake (401) or in an `auth` message. */
   auth_rejected: [info: { code: number; stage: 'handshake' | 'message' }]
+  /** Node's HTTP parser refused a request before any handler saw it: 400, 408 (headers too slow) or 431 (headers too large). */
+  http_refused: [info: { status: number }]
   /** The rate-limit middleware refused a frame (1005). */
   rate_limited: [client: Connection, scope: 'connection' | 'user']
 }

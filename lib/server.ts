@@ -18,6 +18,12 @@ import { checkAdmission, refuseUpgrade, remoteAddressOf } from './upgrade.js'
 import { ErrorCode } from './errors.js'
 import { clientEventInfo } from './events.js'
 
+const CLIENT_ERRORS: Record<number, string> = {
+  400: 'malformed HTTP request',
+  408: 'the request headers did not arrive within http.handshake_timeout_ms',
+  431: 'request headers too large: send a token of a few KB in one header',
+}
+
 const kConnection = Symbol('wshub.connection')
 const kServer = Symbol('wshub.server')
 type Socket = WebSocket & { [kConnection]: Connection; [kServer]: WsServer }
@@ -65,13 +71,14 @@ export class WsServer implements ConnectionHost {
       perMessageDeflate: false,
       handleProtocols: (protocols) => (protocols.has('wshub.v1') ? 'wshub.v1' : false),
     })
-    this.http = createServer((req, res) => void this.onRequest(req, res, false))
+    // Node drops a request whose headers are late only when its connections check runs,
+    // every 30 s by default: a slow-loris upgrade would outlive handshake_timeout_ms by that much.
+    const checkEvery = Math.min(30_000, Math.max(100, Math.floor(app.config.http.handshake_timeout_ms / 4)))
+    this.http = createServer({ connectionsCheckingInterval: checkEvery }, (req, res) => void this.onRequest(req, res, false))
     this.http.headersTimeout = app.config.http.handshake_timeout_ms
     this.http.requestTimeout = app.config.http.handshake_timeout_ms * 3
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.onUpgrade(req, socket, head))
-    this.http.on('clientError', (_err, socket: Duplex) => {
-      if (!socket.destroyed) socket.destroy()
-    })
+    this.http.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(err, socket))
   }
 
   /** Connections held by this node. */
@@ -119,6 +126,23 @@ export class WsServer implements ConnectionHost {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' })
       res.end(JSON.stringify({ code: ErrorCode.ServerError, message: 'server error' }))
     }
+  }
+
+  /**
+   * A request Node's HTTP parser refused before any handler saw it: headers over the size
+   * limit (a 100 KB token) get 431, headers still incomplete at handshake_timeout_ms get
+   * 408, anything else malformed 400; each with a JSON body, as a refused upgrade has.
+   */
+  private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy()
+      return
+    }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
+    this.app.emit('http_refused', { status })
+    refuseUpgrade(socket, status, { message: CLIENT_ERRORS[status]! })
+    // The peer may never close its side: do not keep the socket for it.
+    setTimeout(() => socket.destroy(), 1000).unref()
   }
 
   private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {

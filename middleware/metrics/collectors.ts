@@ -95,6 +95,7 @@ export class Collectors {
     const dropped = counter('sends_dropped_total', 'Sends to a connection that was already closing.')
     const slow = counter('slow_consumers_total', 'Connections cut off for not reading (slow consumers).')
     const rateLimited = counter('rate_limited_total', 'Frames refused by the rate limit, by bucket.', ['scope'])
+    const httpRefused = counter('http_refused_total', 'HTTP requests refused by the HTTP parser before any handler (400 malformed, 408 headers too slow, 431 headers too large), by status.', ['status'])
     const authRejected = counter('auth_rejected_total', 'Tokens refused, by code and stage (handshake or auth message).', ['code', 'stage'])
 
     this.framesIn = new Children((type) => framesIn.labels(type))
@@ -118,6 +119,7 @@ export class Collectors {
     app.on('send_dropped', () => dropped.inc())
     app.on('slow_consumer', () => slow.inc())
     app.on('rate_limited', (_client, scope) => rateLimited.labels(scope).inc())
+    app.on('http_refused', ({ status }) => httpRefused.labels(String(status)).inc())
     app.on('auth_rejected', ({ code, stage }) => authRejected.labels(String(code), stage).inc())
     if (defaults) {
       collectDefaultMetrics({ register: this.registry })
