@@ -111,8 +111,12 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
     }
     bucket.violations++
     ctx.app.emit('rate_limited', client, scope)
-    // Closed on the next turn, so the 1005 of this frame goes out before the close frame.
-    if (bucket.violations >= limits.maxViolations) setImmediate(closeAbusive, client)
+    // Closed on the next turn, so the 1005 of this frame goes out before the close frame;
+    // until then the frames it already sent are dropped, not answered with more 1005s.
+    if (bucket.violations >= limits.maxViolations) {
+      client.stopReading()
+      setImmediate(closeAbusive, client)
+    }
     ctx.throw(ErrorCode.RateLimited, `rate limited (${scope}): retry in ${wait} ms`, { retry_after_ms: wait })
   }
 
