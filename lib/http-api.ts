@@ -200,7 +200,9 @@ export function installHttpApi(app: Application): void {
     if (!isApi && pathname !== '/health') return false
     try {
       if (isApi) {
-        const verdict = checkAdmin(req.headers.authorization, app.config)
+        // Several Authorization headers count as none: Node keeps the first, a proxy may keep the last.
+        const authorization = (req.headersDistinct.authorization?.length ?? 0) > 1 ? undefined : req.headers.authorization
+        const verdict = checkAdmin(authorization, app.config)
         if (!verdict.ok) throw new HttpError(401, verdict.code, verdict.message, { 'www-authenticate': 'Bearer realm="wshub admin"' })
       }
       const found = match(routes, segments)

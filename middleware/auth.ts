@@ -122,6 +122,11 @@ export function auth(options: AuthOptions = {}): Middleware {
     }
     wheel = new ExpiryWheel((client) => client.close(4001, 'token expired'))
     app.onHandshake(function authHandshake(req: IncomingMessage, identity: Identity): Identity {
+      // Node keeps the first of several Authorization headers; a proxy in front may keep the last.
+      if ((req.headersDistinct.authorization?.length ?? 0) > 1) {
+        app.emit('auth_rejected', { code: ErrorCode.InvalidToken, stage: 'handshake' })
+        throw new HandshakeError(401, 'send one Authorization header, not several', ErrorCode.InvalidToken)
+      }
       const token = tokenOf(req)
       if (token === null) {
         if (settings.allow_anonymous) return identity
