@@ -75,8 +75,16 @@ export interface ClusterState {
   /** The rooms one client is in. */
   roomsOf(clientId: string): Promise<string[]>
 
-  /** Records this node as alive (every third of the TTL). */
-  heartbeat(node: NodeRecord, ttlMs: number): Promise<void>
+  /** The ids of the clients (and members) the state holds for one node. */
+  clientsOfNode(nodeId: string): Promise<string[]>
+
+  /**
+   * Records this node as alive for `ttlMs` (it beats every third of the TTL). Resolves
+   * to whether the state already knew the node: false on its first beat, and after the
+   * state lost it (a Redis restarted empty) or swept it (a node silent past its TTL),
+   * when the node must write its clients and memberships back.
+   */
+  heartbeat(node: NodeRecord, ttlMs: number): Promise<boolean>
   nodes(): Promise<NodeRecord[]>
   /** Removes every member and client of nodes not seen within their TTL; resolves to the removed memberships. */
   sweepDeadNodes(ttlMs: number): Promise<Array<{ room: string; member: MemberRecord }>>

@@ -1,0 +1,142 @@
+/**
+ * The Redis bus: PUBLISH on one connection, SUBSCRIBE on a dedicated subscriber
+ * connection (a subscribed Redis connection can do nothing else). ioredis reconnects by
+ * itself, forever; this class keeps the subjects it should be subscribed to and
+ * subscribes them again on every reconnect, so a subscription asked for during an
+ * outage is made when Redis is back. Status is up while both connections are ready and
+ * the subscriptions are in place.
+ */
+import { EventEmitter } from 'node:events'
+import { Redis, type RedisOptions } from 'ioredis'
+import type { Logger } from 'pino'
+import type { Bus, BusStatus } from './bus.js'
+
+type Handler = (payload: Buffer) => void
+
+/** Options every wshub ioredis connection shares: fail fast while down, reconnect forever. */
+export function redisOptions(name: string): RedisOptions {
+  return {
+    lazyConnect: true,
+    connectionName: name,
+    // A command issued while Redis is away fails now rather than waiting in a queue:
+    // the caller counts it as undelivered instead of piling it up.
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    commandTimeout: 2000,
+    // Never give up: a retry every ≤ 500 ms, so a returning Redis is found within a second.
+    retryStrategy: (times: number) => Math.min(50 * times, 500),
+  }
+}
+
+/** How often the publisher connection is pinged, to notice a server that stopped answering. */
+const PING_EVERY_MS = 1000
+
+export class RedisBus extends EventEmitter implements Bus {
+  status: BusStatus = 'down'
+  private readonly pub: Redis
+  private readonly sub: Redis
+  private readonly handlers = new Map<string, Handler>()
+  private subscribed = false
+  private closed = false
+  private pinger: NodeJS.Timeout | null = null
+
+  /**
+   * @example
+   * ```ts
+   * const bus = new RedisBus('redis://127.0.0.1:6379')
+   * await bus.connect()
+   * await bus.subscribe('wshub.broadcast', (bytes) => console.log(bytes.toString()))
+   * ```
+   */
+  constructor(url: string, private readonly log?: Logger) {
+    super()
+    this.pub = new Redis(url, { ...redisOptions('wshub-bus-pub'), autoResubscribe: false })
+    this.sub = new Redis(url, { ...redisOptions('wshub-bus-sub'), autoResubscribe: false, commandTimeout: undefined })
+    const onError = (err: Error) => this.log?.debug({ err: err.message }, 'redis bus connection error')
+    this.pub.on('error', onError)
+    this.sub.on('error', onError)
+    this.pub.on('ready', () => this.refresh())
+    this.pub.on('close', () => this.refresh())
+    this.sub.on('ready', () => void this.resubscribe())
+    this.sub.on('close', () => {
+      this.subscribed = false
+      this.refresh()
+    })
+    this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+      this.handlers.get(channel.toString())?.(message)
+    })
+  }
+
+  async connect(): Promise<void> {
+    try {
+      await Promise.all([this.pub.connect(), this.sub.connect()])
+    } catch (err) {
+      this.pub.disconnect()
+      this.sub.disconnect()
+      throw new Error(`could not reach Redis for the cluster bus (cluster.redis.url): ${(err as Error).message}`)
+    }
+    if (!this.subscribed) await new Promise<void>((resolve) => this.once('status', () => resolve()))
+    this.pinger = setInterval(() => this.ping(), PING_EVERY_MS)
+    this.pinger.unref()
+  }
+
+  async publish(subject: string, payload: Buffer): Promise<void> {
+    if (this.status !== 'up') throw new Error('redis bus is down')
+    await this.pub.publish(subject, payload)
+  }
+
+  async subscribe(subject: string, handler: Handler): Promise<void> {
+    const had = this.handlers.has(subject)
+    this.handlers.set(subject, handler)
+    if (had || this.sub.status !== 'ready') return
+    // A failure here is repaired by the resubscribe that follows the reconnect.
+    await this.sub.subscribe(subject).catch(() => {})
+  }
+
+  async unsubscribe(subject: string): Promise<void> {
+    if (!this.handlers.delete(subject) || this.sub.status !== 'ready') return
+    await this.sub.unsubscribe(subject).catch(() => {})
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    if (this.pinger) clearInterval(this.pinger)
+    this.handlers.clear()
+    this.pub.disconnect()
+    this.sub.disconnect()
+    this.setStatus('down')
+  }
+
+  private async resubscribe(): Promise<void> {
+    this.subscribed = false
+    const subjects = [...this.handlers.keys()]
+    try {
+      if (subjects.length > 0) await this.sub.subscribe(...subjects)
+      this.subscribed = this.sub.status === 'ready'
+    } catch (err) {
+      this.log?.debug({ err: (err as Error).message }, 'redis bus resubscribe failed; retried on the next reconnect')
+    }
+    this.refresh()
+  }
+
+  private ping(): void {
+    if (this.pub.status !== 'ready') return
+    // A server that stopped answering (not closed) is found by the command timeout;
+    // dropping the connection starts ioredis's reconnect.
+    this.pub.ping().catch(() => {
+      if (!this.closed && this.pub.status === 'ready') this.pub.disconnect(true)
+    })
+  }
+
+  private refresh(): void {
+    this.setStatus(!this.closed && this.subscribed && this.pub.status === 'ready' && this.sub.status === 'ready' ? 'up' : 'down')
+  }
+
+  private setStatus(status: BusStatus): void {
+    if (this.status === status) return
+    this.status = status
+    this.emit('status', status)
+  }
+}

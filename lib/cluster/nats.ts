@@ -1,0 +1,320 @@
+/**
+ * The cluster state in NATS JetStream KV (the server must run with JetStream, `-js`).
+ * Data model, buckets named from `cluster.prefix` (`<p>` below, made bucket-safe):
+ *
+ * | bucket, key | holds |
+ * | --- | --- |
+ * | `<p>_state`, `r.<room>` | the room: `{record, members: {client id: MemberRecord}}`, one document, so a join checks `max_clients` and writes in one revision-checked update |
+ * | `<p>_state`, `c.<node>.<suffix>` | a ClientRecord (client ids are `<node>.<suffix>`: one node's clients list by `c.<node>.>`) |
+ * | `<p>_state`, `cr.<node>.<suffix>` | the rooms of a client (an index, written after the room document) |
+ * | `<p>_state`, `n.<node>` | a NodeRecord with its TTL; alive while the entry's server timestamp is younger than the TTL |
+ * | `<p>_dedup`, `<key>` | a dedup outcome with its expiry; the bucket's max age drops old ones |
+ * | `<p>_rate`, `<key>` | a token bucket `{tokens, at}`; the bucket forgets idle ones after 10 min |
+ * | history | see lib/cluster/nats-history.ts |
+ *
+ * Every read-modify-write is a compare-and-set on one key's revision (nats-kv.ts). Room
+ * ids and other free-form keys are key tokens (plain, or `=` + base64url).
+ * Listing (rooms, clients) reads every key of its kind: fine for thousands, not millions.
+ */
+import { connect, type NatsConnection } from '@nats-io/transport-node'
+import { jetstream } from '@nats-io/jetstream'
+import { Kvm, type KV } from '@nats-io/kv'
+import type { Logger } from 'pino'
+import { natsOptions } from '../bus/nats.js'
+import { clientKey, clientOfKey, compareAndSet, listKeys, token, untoken, valueOf } from './nats-kv.js'
+import { KvHistory, StreamHistory, type History } from './nats-history.js'
+import type {
+  ClientRecord, ClusterState, DedupOutcome, HistoryEntry, HistoryReplay, JoinOutcome, MemberRecord, NodeRecord, RoomRecord,
+} from './state.js'
+
+interface RoomDoc {
+  record: RoomRecord
+  members: Record<string, MemberRecord>
+}
+
+type NodeDoc = NodeRecord & { ttl: number }
+
+/** How long an idle token bucket is kept: past it a bucket is full again anyway for any sane rate. */
+const RATE_BUCKET_AGE_MS = 10 * 60_000
+
+export interface NatsStateOptions {
+  /** Keep room history in a JetStream stream (true) or in KV documents (false). */
+  jetstream?: boolean
+  log?: Logger
+}
+
+export class NatsState implements ClusterState {
+  private nc: NatsConnection | null = null
+  private kv!: KV
+  private rate!: KV
+  private dedup: Promise<KV> | null = null
+  private kvm!: Kvm
+  private historyStore!: History
+  private up = false
+  private readonly bucket: string
+
+  /**
+   * @example
+   * ```ts
+   * const state = new NatsState(['nats://127.0.0.1:4222'], 'wshub', { jetstream: true })
+   * await state.connect()
+   * ```
+   */
+  constructor(private readonly servers: string[], private readonly prefix: string, private readonly options: NatsStateOptions = {}) {
+    this.bucket = prefix.replace(/[^A-Za-z0-9_-]/g, '_')
+  }
+
+  async connect(): Promise<void> {
+    try {
+      this.nc = await connect(natsOptions(this.servers, 'wshub-state'))
+    } catch (err) {
+      throw new Error(`could not reach NATS for the cluster state (cluster.nats.servers): ${(err as Error).message}`)
+    }
+    this.up = true
+    void this.watch(this.nc)
+    const js = jetstream(this.nc, { timeout: 2000 })
+    this.kvm = new Kvm(js)
+    try {
+      this.kv = await this.kvm.create(`${this.bucket}_state`, { history: 1 })
+      this.rate = await this.kvm.create(`${this.bucket}_rate`, { history: 1, ttl: RATE_BUCKET_AGE_MS })
+    } catch (err) {
+      await this.close()
+      throw new Error(`NATS JetStream KV is not available (run nats-server with -js): ${(err as Error).message}`)
+    }
+    this.historyStore = this.options.jetstream ? new StreamHistory(js, this.kv, this.bucket, this.prefix) : new KvHistory(this.kvm, this.kv, this.bucket)
+  }
+
+  async close(): Promise<void> {
+    const nc = this.nc
+    this.nc = null
+    this.up = false
+    if (nc !== null && !nc.isClosed()) await nc.close().catch(() => {})
+  }
+
+  private async watch(nc: NatsConnection): Promise<void> {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect' || s.type === 'staleConnection') this.up = false
+      else if (s.type === 'reconnect') this.up = true
+      else if (s.type === 'close') break
+    }
+  }
+
+  /** Fails now rather than after a request timeout while NATS is away. */
+  private state(): KV {
+    if (!this.up) throw new Error('nats cluster state is disconnected')
+    return this.kv
+  }
+
+  async createRoom(room: RoomRecord): Promise<boolean> {
+    return compareAndSet<RoomDoc, boolean>(this.state(), `r.${token(room.id)}`, (doc) => (doc === null ? { next: { record: room, members: {} }, result: true } : { result: false }))
+  }
+
+  async getRoom(id: string): Promise<RoomRecord | null> {
+    return valueOf<RoomDoc>(await this.state().get(`r.${token(id)}`))?.record ?? null
+  }
+
+  async deleteRoom(id: string): Promise<MemberRecord[] | null> {
+    const members = await compareAndSet<RoomDoc, MemberRecord[] | null>(this.state(), `r.${token(id)}`, (doc) =>
+      doc === null ? { result: null } : { next: null, result: Object.values(doc.members) },
+    )
+    if (members === null) return null
+    await Promise.all([...members.map((m) => this.unindex(m.client_id, id)), this.historyStore.drop(id)])
+    return members
+  }
+
+  async listRooms(): Promise<Array<RoomRecord & { members: number }>> {
+    const kv = this.state()
+    const docs = await Promise.all((await listKeys(kv, 'r.>')).map(async (key) => valueOf<RoomDoc>(await kv.get(key))))
+    return docs.filter((doc): doc is RoomDoc => doc !== null).map((doc) => ({ ...doc.record, members: Object.keys(doc.members).length }))
+  }
+
+  async join(roomId: string, member: MemberRecord, autoCreate: RoomRecord | null): Promise<JoinOutcome> {
+    const outcome = await compareAndSet<RoomDoc, JoinOutcome>(this.state(), `r.${token(roomId)}`, (doc) => {
+      const created = doc === null
+      if (doc === null) {
+        if (autoCreate === null) return { result: { status: 'not_found' } }
+        doc = { record: autoCreate, members: {} }
+      }
+      if (doc.members[member.client_id] !== undefined) return { result: { status: 'already_member' } }
+      const count = Object.keys(doc.members).length
+      if (doc.record.max_clients > 0 && count >= doc.record.max_clients) return { result: { status: 'full' } }
+      return {
+        next: { record: doc.record, members: { ...doc.members, [member.client_id]: member } },
+        result: { status: 'joined', members: count + 1, created, room: doc.record },
+      }
+    })
+    if (outcome.status === 'joined') await this.index(member.client_id, roomId)
+    return outcome
+  }
+
+  async leave(roomId: string, clientId: string): Promise<boolean> {
+    const left = await this.removeMember(roomId, clientId)
+    await this.unindex(clientId, roomId)
+    return left
+  }
+
+  private removeMember(roomId: string, clientId: string): Promise<boolean> {
+    return compareAndSet<RoomDoc, boolean>(this.state(), `r.${token(roomId)}`, (doc) => {
+      if (doc === null || doc.members[clientId] === undefined) return { result: false }
+      const members = { ...doc.members }
+      delete members[clientId]
+      return { next: { record: doc.record, members }, result: true }
+    })
+  }
+
+  private index(clientId: string, roomId: string): Promise<void> {
+    return compareAndSet<string[], void>(this.state(), clientKey('cr', clientId), (rooms) =>
+      rooms?.includes(roomId) ? { result: undefined } : { next: [...(rooms ?? []), roomId], result: undefined },
+    )
+  }
+
+  private unindex(clientId: string, roomId: string): Promise<void> {
+    return compareAndSet<string[], void>(this.state(), clientKey('cr', clientId), (rooms) => {
+      if (rooms === null || !rooms.includes(roomId)) return { result: undefined }
+      const rest = rooms.filter((r) => r !== roomId)
+      return { next: rest.length === 0 ? null : rest, result: undefined }
+    })
+  }
+
+  async members(roomId: string): Promise<MemberRecord[] | null> {
+    const doc = valueOf<RoomDoc>(await this.state().get(`r.${token(roomId)}`))
+    return doc === null ? null : Object.values(doc.members)
+  }
+
+  async addClient(client: ClientRecord): Promise<void> {
+    await this.state().put(clientKey('c', client.client_id), JSON.stringify(client))
+  }
+
+  async removeClient(clientId: string): Promise<void> {
+    const kv = this.state()
+    const rooms = valueOf<string[]>(await kv.get(clientKey('cr', clientId))) ?? []
+    await Promise.all(rooms.map((room) => this.removeMember(room, clientId)))
+    await Promise.all([kv.delete(clientKey('cr', clientId)), kv.delete(clientKey('c', clientId))])
+  }
+
+  async getClient(clientId: string): Promise<ClientRecord | null> {
+    return valueOf<ClientRecord>(await this.state().get(clientKey('c', clientId)))
+  }
+
+  async listClients(limit: number, cursor: string | null): Promise<{ clients: ClientRecord[]; next: string | null }> {
+    const kv = this.state()
+    const ids = (await listKeys(kv, 'c.>')).map(clientOfKey).sort()
+    const start = cursor === null ? 0 : ids.findIndex((id) => id > cursor)
+    if (start === -1) return { clients: [], next: null }
+    const page = ids.slice(start, start + limit)
+    const records = await Promise.all(page.map(async (id) => valueOf<ClientRecord>(await kv.get(clientKey('c', id)))))
+    return { clients: records.filter((r): r is ClientRecord => r !== null), next: start + limit < ids.length ? page[page.length - 1]! : null }
+  }
+
+  async countClients(): Promise<number> {
+    return (await listKeys(this.state(), 'c.>')).length
+  }
+
+  async roomsOf(clientId: string): Promise<string[]> {
+    return valueOf<string[]>(await this.state().get(clientKey('cr', clientId))) ?? []
+  }
+
+  async clientsOfNode(nodeId: string): Promise<string[]> {
+    const kv = this.state()
+    const node = token(nodeId)
+    const keys = [...(await listKeys(kv, `c.${node}.>`)), ...(await listKeys(kv, `cr.${node}.>`))]
+    return [...new Set(keys.map(clientOfKey))]
+  }
+
+  async heartbeat(node: NodeRecord, ttlMs: number): Promise<boolean> {
+    const kv = this.state()
+    const key = `n.${token(node.node_id)}`
+    const known = valueOf<NodeDoc>(await kv.get(key)) !== null
+    await kv.put(key, JSON.stringify({ ...node, ttl: ttlMs }))
+    return known
+  }
+
+  /** Each node with whether it is alive: its last beat (server time) is younger than its TTL. */
+  private async nodeEntries(): Promise<Array<{ doc: NodeDoc; revision: number; alive: boolean }>> {
+    const kv = this.state()
+    const now = Date.now()
+    const entries = await Promise.all((await listKeys(kv, 'n.>')).map((key) => kv.get(key)))
+    return entries.flatMap((entry) => {
+      const doc = valueOf<NodeDoc>(entry)
+      return doc === null ? [] : [{ doc, revision: entry!.revision, alive: now - entry!.created.getTime() <= doc.ttl }]
+    })
+  }
+
+  async nodes(): Promise<NodeRecord[]> {
+    return (await this.nodeEntries()).filter((n) => n.alive).map(({ doc: { ttl: _ttl, ...node } }) => node)
+  }
+
+  async sweepDeadNodes(_ttlMs: number): Promise<Array<{ room: string; member: MemberRecord }>> {
+    const dead = (await this.nodeEntries()).filter((n) => !n.alive)
+    if (dead.length === 0) return []
+    const kv = this.state()
+    const deadIds = new Set(dead.map((n) => n.doc.node_id))
+    const removed: Array<{ room: string; member: MemberRecord }> = []
+    // A node's death is rare: scanning every room is simpler than trusting an index.
+    for (const key of await listKeys(kv, 'r.>')) {
+      const room = untoken(key.slice(2))
+      const gone = await compareAndSet<RoomDoc, MemberRecord[]>(kv, key, (doc) => {
+        const leaving = doc === null ? [] : Object.values(doc.members).filter((m) => deadIds.has(m.node_id))
+        if (leaving.length === 0) return { result: [] }
+        const members = { ...doc!.members }
+        for (const m of leaving) delete members[m.client_id]
+        return { next: { record: doc!.record, members }, result: leaving }
+      })
+      for (const member of gone) removed.push({ room, member })
+    }
+    for (const { doc, revision } of dead) {
+      const node = token(doc.node_id)
+      const clientKeys = [...(await listKeys(kv, `c.${node}.>`)), ...(await listKeys(kv, `cr.${node}.>`))]
+      await Promise.all(clientKeys.map((key) => kv.delete(key)))
+      // Only if it did not beat again meanwhile: a node that came back keeps its record.
+      await kv.delete(`n.${node}`, { previousSeq: revision }).catch(() => {})
+    }
+    return removed
+  }
+
+  private dedupBucket(ttlMs: number): Promise<KV> {
+    // Its max age is the dedup window, known at the first claim; every node uses the same one.
+    this.dedup ??= this.kvm.create(`${this.bucket}_dedup`, { history: 1, ttl: ttlMs }).catch((err) => {
+      this.dedup = null
+      throw err
+    })
+    return this.dedup
+  }
+
+  async dedupClaim(key: string, ttlMs: number): Promise<DedupOutcome | null> {
+    this.state()
+    const kv = await this.dedupBucket(ttlMs)
+    const now = Date.now()
+    type Doc = { outcome: DedupOutcome; expires: number }
+    return compareAndSet<Doc, DedupOutcome | null>(kv, token(key), (doc) =>
+      doc !== null && doc.expires > now ? { result: doc.outcome } : { next: { outcome: { ok: true }, expires: now + ttlMs }, result: null },
+    )
+  }
+
+  async dedupSettle(key: string, outcome: DedupOutcome, ttlMs: number): Promise<void> {
+    this.state()
+    const kv = await this.dedupBucket(ttlMs)
+    await kv.put(token(key), JSON.stringify({ outcome, expires: Date.now() + ttlMs }))
+  }
+
+  async takeToken(key: string, rate: number, burst: number): Promise<number> {
+    this.state()
+    type Bucket = { tokens: number; at: number }
+    return compareAndSet<Bucket, number>(this.rate, token(key), (bucket) => {
+      const now = Date.now()
+      const tokens = bucket === null ? burst : Math.min(burst, bucket.tokens + ((now - bucket.at) * rate) / 1000)
+      if (tokens >= 1) return { next: { tokens: tokens - 1, at: now }, result: 0 }
+      return { next: { tokens, at: now }, result: Math.ceil(((1 - tokens) * 1000) / rate) }
+    })
+  }
+
+  async appendHistory(roomId: string, size: number, makeFrame: (offset: number) => string): Promise<HistoryEntry> {
+    this.state()
+    return this.historyStore.append(roomId, size, makeFrame)
+  }
+
+  async history(roomId: string, since: number): Promise<HistoryReplay> {
+    this.state()
+    return this.historyStore.read(roomId, since)
+  }
+}
