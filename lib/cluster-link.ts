@@ -1,10 +1,12 @@
 /**
  * This node's link to the cluster: the bus subscriptions (its inbox, the broadcast
  * subject, and each room it has local members in), envelopes out and in with at-most-
- * once delivery, the heartbeat into the shared state and the sweep of dead nodes.
+ * once delivery, the heartbeat into the shared state and the sweep of dead nodes, and
+ * the repair after an outage (the node writes its clients and memberships back).
  */
 import type { Application } from './application.js'
 import { decodeEnvelope, encodeEnvelope, newEnvelopeId, SeenIds, subjects, type BusEnvelope, type BusMessage, type BusStatus } from './bus/bus.js'
+import { resyncNode, type LocalClient } from './cluster/resync.js'
 import { encodeDelivery } from './protocol.js'
 import { currentTraceparent } from './tracing.js'
 
@@ -16,6 +18,11 @@ export class ClusterLink {
   /** Messages that could not cross the bus since start. */
   undelivered = 0
   private outageLogged = false
+  /** The state may have missed writes (an outage, a failed heartbeat): write this node back at the next beat. */
+  private dirty = false
+  private registered = false
+  private beating: Promise<void> | null = null
+  private stopped = false
 
   constructor(private readonly app: Application) {
     this.subject = subjects(app.config.cluster.prefix)
@@ -40,29 +47,82 @@ export class ClusterLink {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true
     if (this.timer) clearInterval(this.timer)
     this.timer = null
+    await this.beating
     this.app.bus.off('status', this.onStatus)
     await this.app.bus.close().catch(() => {})
     await this.app.state.close().catch(() => {})
   }
 
-  /** Heartbeat, then sweep the members of nodes that stopped heartbeating. */
-  private async beat(): Promise<void> {
-    const { state, config } = this.app
+  /** One beat at a time: a slow state must not pile beats up. */
+  private beat(): Promise<void> {
+    if (this.beating !== null || this.stopped) return this.beating ?? Promise.resolve()
+    this.beating = this.beatOnce().finally(() => (this.beating = null))
+    return this.beating
+  }
+
+  /** Heartbeat; write this node back if the state lost it; then sweep the members of nodes that stopped heartbeating. */
+  private async beatOnce(): Promise<void> {
+    const { state, config, log } = this.app
+    let known: boolean
     try {
-      await state.heartbeat({ node_id: this.app.nodeId, started_at: this.startedAt, seen_at: Date.now(), clients: this.app.server.size }, config.cluster.node_ttl_ms)
-      const removed = await state.sweepDeadNodes(config.cluster.node_ttl_ms)
-      for (const { room, member } of removed) {
-        const roomRecord = await state.getRoom(room)
-        if ((roomRecord?.presence_events ?? config.rooms.presence_events) === true) {
-          const frame = encodeDelivery('member_left', { room_id: room, client_id: member.client_id, user_id: member.user_id }, Date.now())
-          await this.app.deliverToRooms([room], frame, [])
-        }
-      }
-      if (removed.length > 0) this.app.log.info({ removed: removed.length }, 'removed members of dead nodes')
+      known = await state.heartbeat({ node_id: this.app.nodeId, started_at: this.startedAt, seen_at: Date.now(), clients: this.app.server.size }, config.cluster.node_ttl_ms)
     } catch (err) {
-      this.app.log.warn({ err: (err as Error).message }, 'cluster heartbeat failed')
+      if (!this.dirty) log.warn({ err: (err as Error).message }, 'cluster heartbeat failed; this node is written back once the state answers')
+      this.dirty = true
+      // The bus may be back before the state's own connection: try again soon, not a whole beat later.
+      if (this.registered && this.app.bus.status === 'up') setTimeout(() => void this.beat(), 500).unref()
+      return
+    }
+    try {
+      if ((!known && this.registered) || this.dirty) await this.resync(known)
+      this.registered = true
+      await this.sweep()
+    } catch (err) {
+      this.dirty = true
+      log.warn({ err: (err as Error).message }, 'cluster state update failed; retried at the next heartbeat')
+    }
+  }
+
+  private async resync(known: boolean): Promise<void> {
+    const report = await resyncNode(this.app.state, this.app.nodeId, () => this.localClients())
+    this.dirty = false
+    this.app.log.info({ ...report, state_lost: !known }, 'wrote this node back into the cluster state')
+  }
+
+  private localClients(): LocalClient[] {
+    const { server, rooms, nodeId } = this.app
+    const clients: LocalClient[] = []
+    for (const conn of server.connections.values()) {
+      if (conn.closeInfo !== null) continue
+      const records = []
+      for (const roomId of conn.rooms) {
+        const record = rooms.recordOf(roomId)
+        if (record !== null) records.push(record)
+      }
+      clients.push({
+        record: { client_id: conn.id, user_id: conn.userId, node_id: nodeId, connected_at: conn.connectedAt },
+        rooms: records,
+        isIn: (roomId) => conn.rooms.has(roomId),
+      })
+    }
+    return clients
+  }
+
+  private async sweep(): Promise<void> {
+    const { state, config } = this.app
+    const removed = await state.sweepDeadNodes(config.cluster.node_ttl_ms)
+    if (removed.length === 0) return
+    this.app.log.info({ removed: removed.length }, 'removed members of dead nodes')
+    const presence = new Map<string, boolean>()
+    for (const { room, member } of removed) {
+      let on = presence.get(room)
+      if (on === undefined) presence.set(room, (on = ((await state.getRoom(room))?.presence_events ?? config.rooms.presence_events) === true))
+      if (!on) continue
+      const frame = encodeDelivery('member_left', { room_id: room, client_id: member.client_id, user_id: member.user_id }, Date.now())
+      await this.app.deliverToRooms([room], frame, [])
     }
   }
 
@@ -101,6 +161,7 @@ export class ClusterLink {
   }
 
   private async send(subject: string, payload: Buffer): Promise<void> {
+    if (this.app.bus.status !== 'up') return this.failed(new Error('bus is down'))
     try {
       await this.app.bus.publish(subject, payload)
     } catch (err) {
@@ -118,11 +179,15 @@ export class ClusterLink {
   }
 
   private onStatus(status: BusStatus): void {
-    if (status === 'up') {
-      if (this.outageLogged) this.app.log.info({ undelivered: this.undelivered }, 'bus is back')
-      this.outageLogged = false
-    } else this.app.log.warn('bus down')
     this.app.emit('bus_status', status)
+    if (!this.registered) return
+    if (status === 'up') {
+      this.app.log.info({ undelivered: this.undelivered }, 'bus up')
+      this.outageLogged = false
+      // Whatever failed during the outage is repaired now, not at the next scheduled beat.
+      this.dirty = true
+      void this.beat()
+    } else this.app.log.warn('bus down: cross-node delivery paused, local delivery goes on')
   }
 
   private onPayload(payload: Buffer): void {

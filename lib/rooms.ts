@@ -27,6 +27,10 @@ export interface RoomOptions {
 interface LocalRoom {
   members: Set<Connection>
   presence: boolean
+  /** The room as the cluster knew it at the first local join: what a resync recreates if the state lost it. */
+  record: RoomRecord
+  /** Settles once the room's bus subject is subscribed. */
+  watched: Promise<void>
 }
 
 export class Rooms {
@@ -77,7 +81,7 @@ export class Rooms {
       throw new AppError(ErrorCode.ClientOffline, 'connection closed during join')
     }
     conn.rooms.add(roomId)
-    await this.addLocal(roomId, conn, this.presenceOn(outcome.room))
+    await this.addLocal(roomId, conn, outcome.room)
     let recovered: boolean | null = null
     if (since !== null) {
       if (this.app.config.rooms.history_size === 0) recovered = false
@@ -123,14 +127,21 @@ export class Rooms {
     await this.app.deliverToRooms([roomId], frame, [conn.id])
   }
 
-  private async addLocal(roomId: string, conn: Connection, presence: boolean): Promise<void> {
+  private async addLocal(roomId: string, conn: Connection, record: RoomRecord): Promise<void> {
     const room = this.local.get(roomId)
     if (room !== undefined) {
       room.members.add(conn)
-      return
+      // A join that lands while the first one subscribes must not answer before it.
+      return room.watched
     }
-    this.local.set(roomId, { members: new Set([conn]), presence })
-    await this.app.link.watchRoom(roomId)
+    const watched = this.app.link.watchRoom(roomId)
+    this.local.set(roomId, { members: new Set([conn]), presence: this.presenceOn(record), record, watched })
+    await watched
+  }
+
+  /** The record of a room this node has members in, or null. */
+  recordOf(roomId: string): RoomRecord | null {
+    return this.local.get(roomId)?.record ?? null
   }
 
   private async removeLocal(roomId: string, conn: Connection): Promise<void> {

@@ -174,20 +174,31 @@ export class WsServer implements ConnectionHost {
     ws.on('close', onClose)
     ws.on('error', onSocketError)
     this.connections.set(id, conn)
+    // The client learns its id from the welcome and may hand it to others at once, so the
+    // cluster must know the id first: frames wait in the backlog until it is registered.
+    conn.busy = true
+    app.state
+      .addClient({ client_id: id, user_id: conn.userId, node_id: app.nodeId, connected_at: conn.connectedAt })
+      .catch((err) => app.log.warn({ err: (err as Error).message, client_id: id }, 'could not register the client in the cluster state'))
+      .then(() => this.welcome(conn))
+    app.log.info({ client_id: id, remote: ip, user_id: conn.userId }, 'connection')
+    app.emit('connection', conn)
+  }
+
+  private welcome(conn: Connection): void {
+    const { app } = this
     conn.send(
       encodeFrame('welcome', {
-        client_id: id,
+        client_id: conn.id,
         node_id: app.nodeId,
         user_id: conn.userId,
         protocol: 1,
         heartbeat_ms: app.config.heartbeat.interval_ms,
       }),
     )
-    app.state
-      .addClient({ client_id: id, user_id: conn.userId, node_id: app.nodeId, connected_at: conn.connectedAt })
-      .catch((err) => app.log.warn({ err: (err as Error).message, client_id: id }, 'could not register the client in the cluster state'))
-    app.log.info({ client_id: id, remote: ip, user_id: conn.userId }, 'connection')
-    app.emit('connection', conn)
+    conn.busy = false
+    const first = conn.backlog?.shift()
+    if (first !== undefined) void app.dispatch(conn, first)
   }
 
   /** One inbound frame from a connection. */
