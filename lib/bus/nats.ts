@@ -5,26 +5,11 @@
  * class turns its status stream into up/down.
  */
 import { EventEmitter } from 'node:events'
-import { connect, type ConnectionOptions, type NatsConnection, type Subscription } from '@nats-io/transport-node'
+import { openNats, watchConnection, type NatsConnection, type Subscription } from './nats-client.js'
 import type { Logger } from 'pino'
 import type { Bus, BusStatus } from './bus.js'
 
 type Handler = (payload: Buffer) => void
-
-/** Options every wshub NATS connection shares: reconnect forever, notice a silent server within ~3 s. */
-export function natsOptions(servers: string[], name: string): ConnectionOptions {
-  return {
-    servers,
-    name,
-    reconnect: true,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 250,
-    reconnectJitter: 100,
-    pingInterval: 1000,
-    maxPingOut: 2,
-    timeout: 2000,
-  }
-}
 
 export class NatsBus extends EventEmitter implements Bus {
   status: BusStatus = 'down'
@@ -44,12 +29,12 @@ export class NatsBus extends EventEmitter implements Bus {
   }
 
   async connect(): Promise<void> {
-    try {
-      this.nc = await connect(natsOptions(this.servers, 'wshub-bus'))
-    } catch (err) {
-      throw new Error(`could not reach NATS for the cluster bus (cluster.nats.servers): ${(err as Error).message}`)
-    }
-    void this.watch(this.nc)
+    const nc = (this.nc = await openNats(this.servers, 'wshub-bus', 'cluster bus'))
+    void watchConnection(
+      nc,
+      (connected) => this.nc === nc && this.setStatus(connected ? 'up' : 'down'),
+      (err) => this.log?.debug({ err: String(err) }, 'nats bus error'),
+    )
     this.setStatus('up')
   }
 
@@ -90,16 +75,6 @@ export class NatsBus extends EventEmitter implements Bus {
   private connection(): NatsConnection {
     if (this.nc === null) throw new Error('nats bus is not connected; call connect() first')
     return this.nc
-  }
-
-  private async watch(nc: NatsConnection): Promise<void> {
-    for await (const s of nc.status()) {
-      if (s.type === 'disconnect' || s.type === 'staleConnection') this.setStatus('down')
-      else if (s.type === 'reconnect') this.setStatus('up')
-      else if (s.type === 'error') this.log?.debug({ err: String(s.error) }, 'nats bus error')
-      else if (s.type === 'close') break
-    }
-    if (this.nc === nc) this.setStatus('down')
   }
 
   private setStatus(status: BusStatus): void {

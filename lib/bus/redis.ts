@@ -7,28 +7,11 @@
  * the subscriptions are in place.
  */
 import { EventEmitter } from 'node:events'
-import { Redis, type RedisOptions } from 'ioredis'
+import { connectRedis, openRedis, type Redis } from './redis-client.js'
 import type { Logger } from 'pino'
 import type { Bus, BusStatus } from './bus.js'
 
 type Handler = (payload: Buffer) => void
-
-/** Options every wshub ioredis connection shares: fail fast while down, reconnect forever. */
-export function redisOptions(name: string): RedisOptions {
-  return {
-    lazyConnect: true,
-    connectionName: name,
-    // A command issued while Redis is away fails now rather than waiting in a queue:
-    // the caller counts it as undelivered instead of piling it up.
-    enableOfflineQueue: false,
-    autoResendUnfulfilledCommands: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2000,
-    commandTimeout: 2000,
-    // Never give up: a retry every ≤ 500 ms, so a returning Redis is found within a second.
-    retryStrategy: (times: number) => Math.min(50 * times, 500),
-  }
-}
 
 /** How often the publisher connection is pinged, to notice a server that stopped answering. */
 const PING_EVERY_MS = 1000
@@ -50,13 +33,11 @@ export class RedisBus extends EventEmitter implements Bus {
    * await bus.subscribe('wshub.broadcast', (bytes) => console.log(bytes.toString()))
    * ```
    */
-  constructor(url: string, private readonly log?: Logger) {
+  constructor(url: string, log?: Logger) {
     super()
-    this.pub = new Redis(url, { ...redisOptions('wshub-bus-pub'), autoResubscribe: false })
-    this.sub = new Redis(url, { ...redisOptions('wshub-bus-sub'), autoResubscribe: false, commandTimeout: undefined })
-    const onError = (err: Error) => this.log?.debug({ err: err.message }, 'redis bus connection error')
-    this.pub.on('error', onError)
-    this.sub.on('error', onError)
+    this.pub = openRedis(url, 'wshub-bus-pub', log)
+    // This connection waits for messages, never for a command's answer: no command timeout.
+    this.sub = openRedis(url, 'wshub-bus-sub', log, { commandTimeout: undefined })
     this.pub.on('ready', () => this.refresh())
     this.pub.on('close', () => this.refresh())
     this.sub.on('ready', () => void this.resubscribe())
@@ -71,11 +52,11 @@ export class RedisBus extends EventEmitter implements Bus {
 
   async connect(): Promise<void> {
     try {
-      await Promise.all([this.pub.connect(), this.sub.connect()])
+      await Promise.all([connectRedis(this.pub, 'cluster bus'), connectRedis(this.sub, 'cluster bus')])
     } catch (err) {
       this.pub.disconnect()
       this.sub.disconnect()
-      throw new Error(`could not reach Redis for the cluster bus (cluster.redis.url): ${(err as Error).message}`)
+      throw err
     }
     if (!this.subscribed) await new Promise<void>((resolve) => this.once('status', () => resolve()))
     this.pinger = setInterval(() => this.ping(), PING_EVERY_MS)
@@ -115,8 +96,8 @@ export class RedisBus extends EventEmitter implements Bus {
     try {
       if (subjects.length > 0) await this.sub.subscribe(...subjects)
       this.subscribed = this.sub.status === 'ready'
-    } catch (err) {
-      this.log?.debug({ err: (err as Error).message }, 'redis bus resubscribe failed; retried on the next reconnect')
+    } catch {
+      // Retried on the next reconnect; the status stays down meanwhile.
     }
     this.refresh()
   }

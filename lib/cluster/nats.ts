@@ -16,11 +16,10 @@
  * ids and other free-form keys are key tokens (plain, or `=` + base64url).
  * Listing (rooms, clients) reads every key of its kind: fine for thousands, not millions.
  */
-import { connect, type NatsConnection } from '@nats-io/transport-node'
 import { jetstream } from '@nats-io/jetstream'
 import { Kvm, type KV } from '@nats-io/kv'
 import type { Logger } from 'pino'
-import { natsOptions } from '../bus/nats.js'
+import { openNats, watchConnection, type NatsConnection } from '../bus/nats-client.js'
 import { clientKey, clientOfKey, compareAndSet, listKeys, token, untoken, valueOf } from './nats-kv.js'
 import { KvHistory, StreamHistory, type History } from './nats-history.js'
 import type {
@@ -65,14 +64,12 @@ export class NatsState implements ClusterState {
   }
 
   async connect(): Promise<void> {
-    try {
-      this.nc = await connect(natsOptions(this.servers, 'wshub-state'))
-    } catch (err) {
-      throw new Error(`could not reach NATS for the cluster state (cluster.nats.servers): ${(err as Error).message}`)
-    }
+    const nc = (this.nc = await openNats(this.servers, 'wshub-state', 'cluster state'))
     this.up = true
-    void this.watch(this.nc)
-    const js = jetstream(this.nc, { timeout: 2000 })
+    void watchConnection(nc, (connected) => {
+      if (this.nc === nc) this.up = connected
+    })
+    const js = jetstream(nc, { timeout: 2000 })
     this.kvm = new Kvm(js)
     try {
       this.kv = await this.kvm.create(`${this.bucket}_state`, { history: 1 })
@@ -89,14 +86,6 @@ export class NatsState implements ClusterState {
     this.nc = null
     this.up = false
     if (nc !== null && !nc.isClosed()) await nc.close().catch(() => {})
-  }
-
-  private async watch(nc: NatsConnection): Promise<void> {
-    for await (const s of nc.status()) {
-      if (s.type === 'disconnect' || s.type === 'staleConnection') this.up = false
-      else if (s.type === 'reconnect') this.up = true
-      else if (s.type === 'close') break
-    }
   }
 
   /** Fails now rather than after a request timeout while NATS is away. */
@@ -274,10 +263,15 @@ export class NatsState implements ClusterState {
 
   private dedupBucket(ttlMs: number): Promise<KV> {
     // Its max age is the dedup window, known at the first claim; every node uses the same one.
-    this.dedup ??= this.kvm.create(`${this.bucket}_dedup`, { history: 1, ttl: ttlMs }).catch((err) => {
-      this.dedup = null
-      throw err
-    })
+    const name = `${this.bucket}_dedup`
+    this.dedup ??= this.kvm
+      .create(name, { history: 1, ttl: ttlMs })
+      // Made earlier with another window: use it as it is (each entry carries its own expiry).
+      .catch(() => this.kvm.open(name))
+      .catch((err) => {
+        this.dedup = null
+        throw err
+      })
     return this.dedup
   }
 

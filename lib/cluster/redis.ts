@@ -19,9 +19,8 @@
  * Join, leave, client removal, room deletion, the heartbeat, the sweep and the token
  * bucket are Lua scripts (lib/cluster/redis-scripts.ts), each atomic.
  */
-import { Redis } from 'ioredis'
 import type { Logger } from 'pino'
-import { redisOptions } from '../bus/redis.js'
+import { connectRedis, openRedis, type Redis } from '../bus/redis-client.js'
 import * as scripts from './redis-scripts.js'
 import type {
   ClientRecord, ClusterState, DedupOutcome, HistoryEntry, HistoryReplay, JoinOutcome, MemberRecord, NodeRecord, RoomRecord,
@@ -44,9 +43,8 @@ export class RedisState implements ClusterState {
    * await state.connect()
    * ```
    */
-  constructor(url: string, prefix: string, private readonly log?: Logger) {
-    this.redis = new Redis(url, redisOptions('wshub-state'))
-    this.redis.on('error', (err: Error) => this.log?.debug({ err: err.message }, 'redis state connection error'))
+  constructor(url: string, prefix: string, log?: Logger) {
+    this.redis = openRedis(url, 'wshub-state', log)
     this.k = `{${prefix}}:`
     const numberOfKeys: Record<keyof typeof scripts, number> = {
       join: 4, leave: 2, removeClient: 4, deleteRoom: 2, heartbeat: 2, liveNodes: 2, sweep: 4, takeToken: 1, nextOffset: 2, appendHistory: 1, readHistory: 2,
@@ -61,12 +59,7 @@ export class RedisState implements ClusterState {
   }
 
   async connect(): Promise<void> {
-    try {
-      await this.redis.connect()
-    } catch (err) {
-      this.redis.disconnect()
-      throw new Error(`could not reach Redis for the cluster state (cluster.redis.url): ${(err as Error).message}`)
-    }
+    await connectRedis(this.redis, 'cluster state')
   }
 
   async close(): Promise<void> {
