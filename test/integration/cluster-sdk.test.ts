@@ -93,12 +93,14 @@ for (const name of ['redis', 'nats'] as const) {
       const cluster = await startCluster(backend, 2)
       try {
         const [a, b] = cluster.nodes as [TestNode, TestNode]
-        const [a1, a2, b1] = [await a.connect(), await a.connect(), await b.connect()]
-        for (const c of [a1, a2, b1]) await c.request('join_room', { room_id: 'r' })
+        const [a1, a2, b1, b2] = [await a.connect(), await a.connect(), await b.connect(), await b.connect()]
+        for (const c of [a1, a2, b1, b2]) await c.request('join_room', { room_id: 'r' })
         assert.equal(a.app.bus.status, 'up')
 
         await backend.service!.stop()
         await eventually('bus status down', 5000, () => (a.app.bus.status === 'down' && b.app.bus.status === 'down' ? true : undefined), 50)
+        // Leaves while the state cannot hear it: the node must still drop it from the state later.
+        b2.socket.terminate()
         const before = a.app.link.undelivered
         assert.equal((await a2.request('room_message', { room_id: 'r', content: 'local' })).message_type, 'ack')
         assert.equal((await a1.next('room_message')).data.content, 'local')
@@ -110,6 +112,11 @@ for (const name of ['redis', 'nats'] as const) {
           await b1.request('room_message', { room_id: 'r', content: 'across' })
           return (await a1.quiet(100)).some((f) => f.message_type === 'room_message' && f.data.content === 'across') ? true : undefined
         })
+        await eventually('the members the cluster state lists', 10_000, async () => {
+          const ids = ((await a.app.rooms.members('r')) ?? []).map((m) => m.client_id).sort()
+          return ids.join() === [a1.id, a2.id, b1.id].sort().join() ? true : undefined
+        })
+        assert.equal(await a.app.state.getClient(b2.id), null)
         assert.deepEqual(rejections, [])
       } finally {
         await cluster.close()

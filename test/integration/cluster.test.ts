@@ -26,6 +26,7 @@ for (const name of ['redis', 'nats'] as const) {
       cluster = await spawnCluster(backend, 3, {
         WSHUB_ROOMS_DEFAULT_MAX_CLIENTS: '10',
         WSHUB_ROOMS_HISTORY_SIZE: '5',
+        WSHUB_ROOMS_PRESENCE_EVENTS: 'true',
         ...(name === 'nats' ? { WSHUB_CLUSTER_NATS_JETSTREAM: 'true' } : {}),
       })
     })
@@ -95,6 +96,22 @@ for (const name of ['redis', 'nats'] as const) {
         const members = (reply.data.members as Array<{ client_id: string; node_id: string }>).sort((x, y) => x.client_id.localeCompare(y.client_id))
         const expected = [a, b, c].map((x) => ({ client_id: x.id, user_id: null, node_id: x.welcome.data.node_id })).sort((x, y) => x.client_id.localeCompare(y.client_id))
         assert.deepEqual(members, expected)
+      })
+    })
+
+    describe('presence events', () => {
+      it('tell members on other nodes who joined, left, and disconnected', async () => {
+        const [a, b, c] = [await cluster.connect(0), await cluster.connect(2), await cluster.connect(1)]
+        const room = newRoom()
+        await joinAll([a], room)
+        const of = (type: string, who: TestClient) => (f: { message_type: string; data: any }) => f.message_type === type && f.data.client_id === who.id
+        await joinAll([b, c], room)
+        assert.deepEqual((await a.next(of('member_joined', b))).data, { room_id: room, client_id: b.id, user_id: null })
+        await a.next(of('member_joined', c))
+        await b.request('leave_room', { room_id: room })
+        assert.deepEqual((await a.next(of('member_left', b))).data, { room_id: room, client_id: b.id, user_id: null })
+        c.socket.terminate()
+        assert.deepEqual((await a.next(of('member_left', c))).data, { room_id: room, client_id: c.id, user_id: null })
       })
     })
 

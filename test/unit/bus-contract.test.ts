@@ -141,6 +141,55 @@ for (const name of backendNames) {
       })
     })
 
+    describe('status', { skip: name === 'memory' ? 'the memory bus has no server to lose' : false }, () => {
+      async function untilStatus(b: Bus, status: 'up' | 'down', ms: number): Promise<void> {
+        const until = Date.now() + ms
+        while (b.status !== status) {
+          if (Date.now() > until) throw new Error(`status not ${status} within ${ms} ms`)
+          await settle(25)
+        }
+      }
+
+      it('goes down when the server stops, refuses to publish, and comes back up with its subscriptions', async () => {
+        const [a, b] = [await bus(), await bus()]
+        const subject = `${testPrefix()}.room.back`
+        const r = receiver(5000)
+        await b.subscribe(subject, r.handler)
+        const statuses: string[] = []
+        b.on('status', (s: string) => statuses.push(s))
+        try {
+          await backend.service!.stop()
+          await untilStatus(a, 'down', 5000)
+          await untilStatus(b, 'down', 5000)
+          await assert.rejects(a.publish(subject, Buffer.from('lost')))
+        } finally {
+          await backend.service!.start()
+        }
+        await untilStatus(a, 'up', 10_000)
+        await untilStatus(b, 'up', 10_000)
+        await a.publish(subject, Buffer.from('back'))
+        assert.equal((await r.next()).toString(), 'back')
+        assert.deepEqual(statuses, ['down', 'up'])
+      })
+
+      it('makes a subscription asked for while down once the server returns', async () => {
+        const [a, b] = [await bus(), await bus()]
+        const subject = `${testPrefix()}.room.later`
+        const r = receiver(5000)
+        try {
+          await backend.service!.stop()
+          await untilStatus(b, 'down', 5000)
+          await b.subscribe(subject, r.handler)
+        } finally {
+          await backend.service!.start()
+        }
+        await untilStatus(a, 'up', 10_000)
+        await untilStatus(b, 'up', 10_000)
+        await a.publish(subject, Buffer.from('made'))
+        assert.equal((await r.next()).toString(), 'made')
+      })
+    })
+
     describe('close', () => {
       it('reports down with a status event and refuses to publish', async () => {
         const a = await bus()
