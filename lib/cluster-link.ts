@@ -77,7 +77,9 @@ export class ClusterLink {
       return
     }
     try {
-      if ((!known && this.registered) || this.dirty) await this.resync(known)
+      // At start too: a node restarted under the same node_id finds its previous life's
+      // clients still listed (nobody swept them, the id kept beating) and removes them.
+      if (!this.registered || !known || this.dirty) await this.resync(known)
       this.registered = true
       await this.sweep()
     } catch (err) {
@@ -89,7 +91,8 @@ export class ClusterLink {
   private async resync(known: boolean): Promise<void> {
     const report = await resyncNode(this.app.state, this.app.nodeId, () => this.localClients())
     this.dirty = false
-    this.app.log.info({ ...report, state_lost: !known }, 'wrote this node back into the cluster state')
+    if (!this.registered && report.removed === 0) return
+    this.app.log.info({ ...report, state_lost: this.registered && !known }, 'wrote this node back into the cluster state')
   }
 
   private localClients(): LocalClient[] {

@@ -6,9 +6,9 @@ import { describe, it, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { useBackend } from '../support/backends.js'
 import { skipUnless } from '../support/services.js'
-import { eventually, spawnCluster, type ProcessCluster } from '../support/cluster.js'
+import { clusterEnv, eventually, spawnCluster, type ProcessCluster } from '../support/cluster.js'
 import type { TestClient } from '../support/ws-client.js'
-import type { NodeProcess } from '../support/process.js'
+import { spawnNode, type NodeProcess } from '../support/process.js'
 
 const TTL_MS = 1500
 
@@ -55,6 +55,17 @@ for (const name of ['redis', 'nats'] as const) {
       const frame = await left
       assert.deepEqual(frame.data, { room_id: 'doomed', client_id: b.id, user_id: null })
       assert.deepEqual(await memberIds(a, 'doomed'), [a.id])
+    })
+
+    it('drops the members of a node\'s previous life when it restarts under the same node_id, before the TTL', async () => {
+      cluster = await spawnCluster(backend, 2, { WSHUB_CLUSTER_NODE_TTL_MS: '60000' })
+      const [a, b] = [await cluster.connect(0), await cluster.connect(1)]
+      await joinAll([a, b], 'reborn')
+      const old = cluster.nodes[1]!
+      old.child.kill('SIGKILL')
+      await old.exited
+      cluster.nodes[1] = await spawnNode(clusterEnv(backend, cluster.prefix, `${cluster.prefix}n2`, { WSHUB_CLUSTER_NODE_TTL_MS: '60000' }))
+      assert.deepEqual(await memberIds(a, 'reborn'), [a.id])
     })
 
     it(`keeps serving local clients while ${name} is down and resumes cross-node delivery by itself when it is back`, async () => {
