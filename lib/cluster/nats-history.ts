@@ -75,7 +75,7 @@ export class StreamHistory implements History {
   private readonly stream: string
   private ready: Promise<void> | null = null
 
-  constructor(private readonly js: JetStreamClient, private readonly state: KV, name: string, _prefix: string) {
+  constructor(private readonly js: JetStreamClient, private readonly state: KV, name: string) {
     this.stream = `${name}_history`
   }
 

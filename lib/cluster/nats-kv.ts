@@ -4,6 +4,13 @@
  * how every read-modify-write of the state stays atomic across nodes.
  */
 import type { KV, KvEntry } from '@nats-io/kv'
+import type { MemberRecord, RoomRecord } from './state.js'
+
+/** A room in the state bucket: its record and members in one document, so one revision check covers both. */
+export interface RoomDoc {
+  record: RoomRecord
+  members: Record<string, MemberRecord>
+}
 
 const SAFE = /^[A-Za-z0-9_-]+$/
 

@@ -7,9 +7,8 @@
  * | `<p>_state`, `r.<room>` | the room: `{record, members: {client id: MemberRecord}}`, one document, so a join checks `max_clients` and writes in one revision-checked update |
  * | `<p>_state`, `c.<node>.<suffix>` | a ClientRecord (client ids are `<node>.<suffix>`: one node's clients list by `c.<node>.>`) |
  * | `<p>_state`, `cr.<node>.<suffix>` | the rooms of a client (an index, written after the room document) |
- * | `<p>_state`, `n.<node>` | a NodeRecord with its TTL; alive while the entry's server timestamp is younger than the TTL |
- * | `<p>_dedup`, `<key>` | a dedup outcome with its expiry; the bucket's max age drops old ones |
- * | `<p>_rate`, `<key>` | a token bucket `{tokens, at}`; the bucket forgets idle ones after 10 min |
+ * | `<p>_state`, `n.<node>` | a NodeRecord with its TTL (lib/cluster/nats-nodes.ts) |
+ * | `<p>_dedup`, `<p>_rate` | dedup outcomes and token buckets (lib/cluster/nats-expiring.ts) |
  * | history | see lib/cluster/nats-history.ts |
  *
  * Every read-modify-write is a compare-and-set on one key's revision (nats-kv.ts). Room
@@ -20,21 +19,13 @@ import { jetstream } from '@nats-io/jetstream'
 import { Kvm, type KV } from '@nats-io/kv'
 import type { Logger } from 'pino'
 import { openNats, watchConnection, type NatsConnection } from '../bus/nats-client.js'
-import { clientKey, clientOfKey, compareAndSet, listKeys, token, untoken, valueOf } from './nats-kv.js'
+import { clientKey, clientOfKey, compareAndSet, listKeys, token, valueOf, type RoomDoc } from './nats-kv.js'
 import { KvHistory, StreamHistory, type History } from './nats-history.js'
+import { NatsNodes } from './nats-nodes.js'
+import { NatsExpiring } from './nats-expiring.js'
 import type {
   ClientRecord, ClusterState, DedupOutcome, HistoryEntry, HistoryReplay, JoinOutcome, MemberRecord, NodeRecord, RoomRecord,
 } from './state.js'
-
-interface RoomDoc {
-  record: RoomRecord
-  members: Record<string, MemberRecord>
-}
-
-type NodeDoc = NodeRecord & { ttl: number }
-
-/** How long an idle token bucket is kept: past it a bucket is full again anyway for any sane rate. */
-const RATE_BUCKET_AGE_MS = 10 * 60_000
 
 export interface NatsStateOptions {
   /** Keep room history in a JetStream stream (true) or in KV documents (false). */
@@ -45,9 +36,8 @@ export interface NatsStateOptions {
 export class NatsState implements ClusterState {
   private nc: NatsConnection | null = null
   private kv!: KV
-  private rate!: KV
-  private dedup: Promise<KV> | null = null
-  private kvm!: Kvm
+  private expiring!: NatsExpiring
+  private readonly nodeList = new NatsNodes()
   private historyStore!: History
   private up = false
   private readonly bucket: string
@@ -59,7 +49,7 @@ export class NatsState implements ClusterState {
    * await state.connect()
    * ```
    */
-  constructor(private readonly servers: string[], private readonly prefix: string, private readonly options: NatsStateOptions = {}) {
+  constructor(private readonly servers: string[], prefix: string, private readonly options: NatsStateOptions = {}) {
     this.bucket = prefix.replace(/[^A-Za-z0-9_-]/g, '_')
   }
 
@@ -69,16 +59,17 @@ export class NatsState implements ClusterState {
     void watchConnection(nc, (connected) => {
       if (this.nc === nc) this.up = connected
     })
-    const js = jetstream(nc, { timeout: 2000 })
-    this.kvm = new Kvm(js)
+    // Generous: a loaded server may take a while to make a bucket; an outage is caught by `up`, not by this.
+    const js = jetstream(nc, { timeout: 5000 })
+    const kvm = new Kvm(js)
     try {
-      this.kv = await this.kvm.create(`${this.bucket}_state`, { history: 1 })
-      this.rate = await this.kvm.create(`${this.bucket}_rate`, { history: 1, ttl: RATE_BUCKET_AGE_MS })
+      this.kv = await kvm.create(`${this.bucket}_state`, { history: 1 })
+      this.expiring = await NatsExpiring.open(kvm, this.bucket)
     } catch (err) {
       await this.close()
       throw new Error(`NATS JetStream KV is not available (run nats-server with -js): ${(err as Error).message}`)
     }
-    this.historyStore = this.options.jetstream ? new StreamHistory(js, this.kv, this.bucket, this.prefix) : new KvHistory(this.kvm, this.kv, this.bucket)
+    this.historyStore = this.options.jetstream ? new StreamHistory(js, this.kv, this.bucket) : new KvHistory(kvm, this.kv, this.bucket)
   }
 
   async close(): Promise<void> {
@@ -210,96 +201,31 @@ export class NatsState implements ClusterState {
     return [...new Set(keys.map(clientOfKey))]
   }
 
-  async heartbeat(node: NodeRecord, ttlMs: number): Promise<boolean> {
-    const kv = this.state()
-    const key = `n.${token(node.node_id)}`
-    const known = valueOf<NodeDoc>(await kv.get(key)) !== null
-    await kv.put(key, JSON.stringify({ ...node, ttl: ttlMs }))
-    return known
+  heartbeat(node: NodeRecord, ttlMs: number): Promise<boolean> {
+    return this.nodeList.heartbeat(this.state(), node, ttlMs)
   }
 
-  /** Each node with whether it is alive: its last beat (server time) is younger than its TTL. */
-  private async nodeEntries(): Promise<Array<{ doc: NodeDoc; revision: number; alive: boolean }>> {
-    const kv = this.state()
-    const now = Date.now()
-    const entries = await Promise.all((await listKeys(kv, 'n.>')).map((key) => kv.get(key)))
-    return entries.flatMap((entry) => {
-      const doc = valueOf<NodeDoc>(entry)
-      return doc === null ? [] : [{ doc, revision: entry!.revision, alive: now - entry!.created.getTime() <= doc.ttl }]
-    })
+  nodes(): Promise<NodeRecord[]> {
+    return this.nodeList.live(this.state())
   }
 
-  async nodes(): Promise<NodeRecord[]> {
-    return (await this.nodeEntries()).filter((n) => n.alive).map(({ doc: { ttl: _ttl, ...node } }) => node)
+  sweepDeadNodes(_ttlMs: number): Promise<Array<{ room: string; member: MemberRecord }>> {
+    return this.nodeList.sweep(this.state())
   }
 
-  async sweepDeadNodes(_ttlMs: number): Promise<Array<{ room: string; member: MemberRecord }>> {
-    const dead = (await this.nodeEntries()).filter((n) => !n.alive)
-    if (dead.length === 0) return []
-    const kv = this.state()
-    const deadIds = new Set(dead.map((n) => n.doc.node_id))
-    const removed: Array<{ room: string; member: MemberRecord }> = []
-    // A node's death is rare: scanning every room is simpler than trusting an index.
-    for (const key of await listKeys(kv, 'r.>')) {
-      const room = untoken(key.slice(2))
-      const gone = await compareAndSet<RoomDoc, MemberRecord[]>(kv, key, (doc) => {
-        const leaving = doc === null ? [] : Object.values(doc.members).filter((m) => deadIds.has(m.node_id))
-        if (leaving.length === 0) return { result: [] }
-        const members = { ...doc!.members }
-        for (const m of leaving) delete members[m.client_id]
-        return { next: { record: doc!.record, members }, result: leaving }
-      })
-      for (const member of gone) removed.push({ room, member })
-    }
-    for (const { doc, revision } of dead) {
-      const node = token(doc.node_id)
-      const clientKeys = [...(await listKeys(kv, `c.${node}.>`)), ...(await listKeys(kv, `cr.${node}.>`))]
-      await Promise.all(clientKeys.map((key) => kv.delete(key)))
-      // Only if it did not beat again meanwhile: a node that came back keeps its record.
-      await kv.delete(`n.${node}`, { previousSeq: revision }).catch(() => {})
-    }
-    return removed
-  }
-
-  private dedupBucket(ttlMs: number): Promise<KV> {
-    // Its max age is the dedup window, known at the first claim; every node uses the same one.
-    const name = `${this.bucket}_dedup`
-    this.dedup ??= this.kvm
-      .create(name, { history: 1, ttl: ttlMs })
-      // Made earlier with another window: use it as it is (each entry carries its own expiry).
-      .catch(() => this.kvm.open(name))
-      .catch((err) => {
-        this.dedup = null
-        throw err
-      })
-    return this.dedup
-  }
-
-  async dedupClaim(key: string, ttlMs: number): Promise<DedupOutcome | null> {
+  dedupClaim(key: string, ttlMs: number): Promise<DedupOutcome | null> {
     this.state()
-    const kv = await this.dedupBucket(ttlMs)
-    const now = Date.now()
-    type Doc = { outcome: DedupOutcome; expires: number }
-    return compareAndSet<Doc, DedupOutcome | null>(kv, token(key), (doc) =>
-      doc !== null && doc.expires > now ? { result: doc.outcome } : { next: { outcome: { ok: true }, expires: now + ttlMs }, result: null },
-    )
+    return this.expiring.dedupClaim(key, ttlMs)
   }
 
-  async dedupSettle(key: string, outcome: DedupOutcome, ttlMs: number): Promise<void> {
+  dedupSettle(key: string, outcome: DedupOutcome, ttlMs: number): Promise<void> {
     this.state()
-    const kv = await this.dedupBucket(ttlMs)
-    await kv.put(token(key), JSON.stringify({ outcome, expires: Date.now() + ttlMs }))
+    return this.expiring.dedupSettle(key, outcome, ttlMs)
   }
 
-  async takeToken(key: string, rate: number, burst: number): Promise<number> {
+  takeToken(key: string, rate: number, burst: number): Promise<number> {
     this.state()
-    type Bucket = { tokens: number; at: number }
-    return compareAndSet<Bucket, number>(this.rate, token(key), (bucket) => {
-      const now = Date.now()
-      const tokens = bucket === null ? burst : Math.min(burst, bucket.tokens + ((now - bucket.at) * rate) / 1000)
-      if (tokens >= 1) return { next: { tokens: tokens - 1, at: now }, result: 0 }
-      return { next: { tokens, at: now }, result: Math.ceil(((1 - tokens) * 1000) / rate) }
-    })
+    return this.expiring.takeToken(key, rate, burst)
   }
 
   async appendHistory(roomId: string, size: number, makeFrame: (offset: number) => string): Promise<HistoryEntry> {
