@@ -88,6 +88,12 @@ export class ClusterLink {
     }
   }
 
+  /** A write to the cluster state failed: it is repaired when this node writes itself back at the next beat. */
+  stateMissed(err: unknown): void {
+    if (!this.dirty) this.app.log.warn({ err: (err as Error)?.message }, 'cluster state write failed; repaired at the next heartbeat')
+    this.dirty = true
+  }
+
   private async resync(known: boolean): Promise<void> {
     const report = await resyncNode(this.app.state, this.app.nodeId, () => this.localClients())
     this.dirty = false

@@ -105,21 +105,32 @@ export class Rooms {
     const presence = this.local.get(roomId)?.presence ?? false
     conn.rooms.delete(roomId)
     await this.removeLocal(roomId, conn)
-    await this.app.state.leave(roomId, conn.id)
+    await this.leaveState(roomId, conn)
     if (presence) await this.presence(roomId, 'member_left', conn)
     this.app.emit('room_left', { room: roomId, clientId: conn.id, userId: conn.userId, reason: 'left', time: Date.now() })
   }
 
-  /** Removes a closed connection from every room, locally (the state drops it with the client record). */
+  /** Removes a closed connection from every room, locally and in the cluster state. */
   async leaveAll(conn: Connection): Promise<void> {
-    for (const roomId of conn.rooms) {
+    const rooms = [...conn.rooms]
+    conn.rooms.clear()
+    for (const roomId of rooms) {
       const presence = this.local.get(roomId)?.presence ?? false
       await this.removeLocal(roomId, conn)
-      await this.app.state.leave(roomId, conn.id)
+      await this.leaveState(roomId, conn)
       if (presence) await this.presence(roomId, 'member_left', conn).catch(() => {})
       this.app.emit('room_left', { room: roomId, clientId: conn.id, userId: conn.userId, reason: 'disconnect', time: Date.now() })
     }
-    conn.rooms.clear()
+  }
+
+  // The member has left here whatever the state says; one it could not hear (an outage)
+  // is repaired when the node writes itself back.
+  private async leaveState(roomId: string, conn: Connection): Promise<void> {
+    try {
+      await this.app.state.leave(roomId, conn.id)
+    } catch (err) {
+      this.app.link.stateMissed(err)
+    }
   }
 
   private async presence(roomId: string, type: 'member_joined' | 'member_left', conn: Connection): Promise<void> {

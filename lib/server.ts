@@ -179,7 +179,7 @@ export class WsServer implements ConnectionHost {
     conn.busy = true
     app.state
       .addClient({ client_id: id, user_id: conn.userId, node_id: app.nodeId, connected_at: conn.connectedAt })
-      .catch((err) => app.log.warn({ err: (err as Error).message, client_id: id }, 'could not register the client in the cluster state'))
+      .catch((err) => app.link.stateMissed(err))
       .then(() => this.welcome(conn))
     app.log.info({ client_id: id, remote: ip, user_id: conn.userId }, 'connection')
     app.emit('connection', conn)
@@ -250,7 +250,7 @@ export class WsServer implements ConnectionHost {
         await app.rooms.leaveAll(conn)
         await app.state.removeClient(conn.id)
       } catch (err) {
-        app.log.warn({ err: (err as Error).message, client_id: conn.id }, 'could not remove the client from the cluster state')
+        app.link.stateMissed(err)
       }
     })()
     this.cleanups.add(cleanup)

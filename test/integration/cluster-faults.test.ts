@@ -92,6 +92,8 @@ for (const name of ['redis', 'nats'] as const) {
       await eventually('every member is back in the cluster state', 10_000, async () =>
         (await memberIds(b1, 'outage')).join() === [a1.id, a2.id, b1.id].sort().join() ? true : undefined,
       )
+      const outageLogs = cluster.nodes[0]!.lines.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('bus unavailable'))
+      assert.equal(outageLogs.length, 1, 'what could not cross the bus is logged once per outage')
       for (const node of cluster.nodes) {
         assert.ok(isAlive(node), `node exited: ${node.stderr}`)
         assert.doesNotMatch(node.stderr, /unhandled|ERR_UNHANDLED/i)

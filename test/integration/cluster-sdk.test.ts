@@ -95,6 +95,8 @@ for (const name of ['redis', 'nats'] as const) {
         const [a, b] = cluster.nodes as [TestNode, TestNode]
         const [a1, a2, b1, b2] = [await a.connect(), await a.connect(), await b.connect(), await b.connect()]
         for (const c of [a1, a2, b1, b2]) await c.request('join_room', { room_id: 'r' })
+        await b2.request('join_room', { room_id: 'only-b2' })
+        assert.equal(b.app.rooms.localCount, 2)
         assert.equal(a.app.bus.status, 'up')
 
         await backend.service!.stop()
@@ -117,6 +119,7 @@ for (const name of ['redis', 'nats'] as const) {
           return ids.join() === [a1.id, a2.id, b1.id].sort().join() ? true : undefined
         })
         assert.equal(await a.app.state.getClient(b2.id), null)
+        assert.equal(b.app.rooms.localCount, 1, 'the room only b2 was in is dropped on its node')
         assert.deepEqual(rejections, [])
       } finally {
         await cluster.close()
