@@ -7,7 +7,7 @@
  * updates of one key; times are this node's clock.
  */
 import type { KV, Kvm } from '@nats-io/kv'
-import { compareAndSet, token } from './nats-kv.js'
+import { bucketOptions, compareAndSet, token } from './nats-kv.js'
 import type { DedupOutcome } from './state.js'
 
 const RATE_BUCKET_AGE_MS = 10 * 60_000
@@ -18,14 +18,14 @@ export class NatsExpiring {
   private constructor(private readonly kvm: Kvm, private readonly name: string, private readonly rate: KV) {}
 
   static async open(kvm: Kvm, name: string): Promise<NatsExpiring> {
-    return new NatsExpiring(kvm, name, await kvm.create(`${name}_rate`, { history: 1, ttl: RATE_BUCKET_AGE_MS }))
+    return new NatsExpiring(kvm, name, await kvm.create(`${name}_rate`, { ...bucketOptions, ttl: RATE_BUCKET_AGE_MS }))
   }
 
   private dedupBucket(ttlMs: number): Promise<KV> {
     // Its max age is the dedup window, known at the first claim; every node uses the same one.
     const name = `${this.name}_dedup`
     this.dedup ??= this.kvm
-      .create(name, { history: 1, ttl: ttlMs })
+      .create(name, { ...bucketOptions, ttl: ttlMs })
       // Made earlier with another window: use it as it is (each entry carries its own expiry).
       .catch(() => this.kvm.open(name))
       .catch((err) => {

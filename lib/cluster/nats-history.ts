@@ -14,7 +14,7 @@
  */
 import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient } from '@nats-io/jetstream'
 import type { KV, Kvm } from '@nats-io/kv'
-import { compareAndSet, token, valueOf } from './nats-kv.js'
+import { bucketOptions, compareAndSet, token, valueOf } from './nats-kv.js'
 import type { HistoryEntry, HistoryReplay } from './state.js'
 
 export interface History {
@@ -40,7 +40,7 @@ export class KvHistory implements History {
   constructor(private readonly kvm: Kvm, private readonly state: KV, private readonly name: string) {}
 
   private kv(): Promise<KV> {
-    this.bucket ??= this.kvm.create(`${this.name}_history`, { history: 1 }).catch((err) => {
+    this.bucket ??= this.kvm.create(`${this.name}_history`, bucketOptions).catch((err) => {
       this.bucket = null
       throw err
     })

@@ -46,6 +46,13 @@ export function valueOf<T>(entry: KvEntry | null): T | null {
   return entry !== null && entry.operation === 'PUT' ? entry.json<T>() : null
 }
 
+/**
+ * The options of every wshub bucket: one value per key, and reads through the stream
+ * leader rather than direct gets, which can miss a just-made bucket and may read stale
+ * values, where compare-and-set wants the latest.
+ */
+export const bucketOptions = { history: 1, allow_direct: false } as const
+
 /** Every key under a filter. */
 export async function listKeys(kv: KV, filter: string): Promise<string[]> {
   const keys: string[] = []

@@ -19,7 +19,7 @@ import { jetstream } from '@nats-io/jetstream'
 import { Kvm, type KV } from '@nats-io/kv'
 import type { Logger } from 'pino'
 import { openNats, watchConnection, type NatsConnection } from '../bus/nats-client.js'
-import { clientKey, clientOfKey, compareAndSet, listKeys, token, valueOf, type RoomDoc } from './nats-kv.js'
+import { bucketOptions, clientKey, clientOfKey, compareAndSet, listKeys, token, valueOf, type RoomDoc } from './nats-kv.js'
 import { KvHistory, StreamHistory, type History } from './nats-history.js'
 import { NatsNodes } from './nats-nodes.js'
 import { NatsExpiring } from './nats-expiring.js'
@@ -63,7 +63,7 @@ export class NatsState implements ClusterState {
     const js = jetstream(nc, { timeout: 5000 })
     const kvm = new Kvm(js)
     try {
-      this.kv = await kvm.create(`${this.bucket}_state`, { history: 1 })
+      this.kv = await kvm.create(`${this.bucket}_state`, bucketOptions)
       this.expiring = await NatsExpiring.open(kvm, this.bucket)
     } catch (err) {
       await this.close()
