@@ -18,6 +18,12 @@
  *
  * Join, leave, client removal, room deletion, the heartbeat, the sweep and the token
  * bucket are Lua scripts (lib/cluster/redis-scripts.ts), each atomic.
+ *
+ * History is a sorted set and a counter rather than a stream: the offset is taken
+ * (INCR) before the frame that carries it is made, so two nodes may append out of
+ * order; a stream refuses an id below its last, a sorted set orders by offset whatever
+ * the arrival order. The shared hash tag keeps one cluster's keys in one slot, so the
+ * scripts also run on a Redis Cluster.
  */
 import type { Logger } from 'pino'
 import { connectRedis, openRedis, type Redis } from '../bus/redis-client.js'
