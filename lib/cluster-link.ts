@@ -10,10 +10,17 @@ import { resyncNode, type LocalClient } from './cluster/resync.js'
 import { encodeDelivery } from './protocol.js'
 import { currentTraceparent } from './tracing.js'
 
+/**
+ * Dead nodes are looked for at least this often, whatever the TTL, so their members are
+ * gone within the TTL plus 2 s (PROTOCOL.md section 6): a beat every third of a 15 s TTL
+ * would be too seldom on its own.
+ */
+const MAX_SWEEP_EVERY_MS = 1000
+
 export class ClusterLink {
   private readonly seen = new SeenIds()
   private readonly subject: ReturnType<typeof subjects>
-  private timer: NodeJS.Timeout | null = null
+  private timers: NodeJS.Timeout[] = []
   private readonly startedAt = Date.now()
   /** Messages that could not cross the bus since start. */
   undelivered = 0
@@ -22,6 +29,7 @@ export class ClusterLink {
   private dirty = false
   private registered = false
   private beating: Promise<void> | null = null
+  private sweeping: Promise<void> | null = null
   private stopped = false
 
   constructor(private readonly app: Application) {
@@ -41,16 +49,16 @@ export class ClusterLink {
     await bus.subscribe(this.subject.node(this.app.nodeId), this.onPayload)
     await bus.subscribe(this.subject.broadcast, this.onPayload)
     await this.beat()
-    const every = Math.max(50, Math.floor(this.app.config.cluster.node_ttl_ms / 3))
-    this.timer = setInterval(() => void this.beat(), every)
-    this.timer.unref()
+    const beatEvery = Math.max(50, Math.floor(this.app.config.cluster.node_ttl_ms / 3))
+    this.timers = [setInterval(() => void this.beat(), beatEvery), setInterval(() => void this.sweep(), Math.min(beatEvery, MAX_SWEEP_EVERY_MS))]
+    for (const timer of this.timers) timer.unref()
   }
 
   async stop(): Promise<void> {
     this.stopped = true
-    if (this.timer) clearInterval(this.timer)
-    this.timer = null
-    await this.beating
+    for (const timer of this.timers) clearInterval(timer)
+    this.timers = []
+    await Promise.all([this.beating, this.sweeping])
     this.app.bus.off('status', this.onStatus)
     await this.app.bus.close().catch(() => {})
     await this.app.state.close().catch(() => {})
@@ -63,7 +71,7 @@ export class ClusterLink {
     return this.beating
   }
 
-  /** Heartbeat; write this node back if the state lost it; then sweep the members of nodes that stopped heartbeating. */
+  /** Heartbeat, and write this node back if the state lost it or missed writes. */
   private async beatOnce(): Promise<void> {
     const { state, config, log } = this.app
     let known: boolean
@@ -81,7 +89,6 @@ export class ClusterLink {
       // clients still listed (nobody swept them, the id kept beating) and removes them.
       if (!this.registered || !known || this.dirty) await this.resync(known)
       this.registered = true
-      await this.sweep()
     } catch (err) {
       this.dirty = true
       log.warn({ err: (err as Error).message }, 'cluster state update failed; retried at the next heartbeat')
@@ -120,7 +127,18 @@ export class ClusterLink {
     return clients
   }
 
-  private async sweep(): Promise<void> {
+  /** One sweep at a time, once this node is registered. */
+  private sweep(): Promise<void> {
+    if (this.sweeping !== null || this.stopped || !this.registered) return this.sweeping ?? Promise.resolve()
+    this.sweeping = this.sweepOnce()
+      // A state that does not answer is already reported by the heartbeat.
+      .catch((err) => this.app.log.debug({ err: (err as Error).message }, 'sweep of dead nodes failed'))
+      .finally(() => (this.sweeping = null))
+    return this.sweeping
+  }
+
+  /** Removes the members of nodes that stopped heartbeating, and tells their rooms where presence is on. */
+  private async sweepOnce(): Promise<void> {
     const { state, config } = this.app
     const removed = await state.sweepDeadNodes(config.cluster.node_ttl_ms)
     if (removed.length === 0) return
