@@ -11,6 +11,11 @@ import type { Bus, BusStatus } from './bus.js'
 
 type Handler = (payload: Buffer) => void
 
+/** How long a subscribe waits for the server to confirm it. */
+const FLUSH_WAIT_MS = 2000
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref())
+
 export class NatsBus extends EventEmitter implements Bus {
   status: BusStatus = 'down'
   private nc: NatsConnection | null = null
@@ -48,13 +53,18 @@ export class NatsBus extends EventEmitter implements Bus {
     this.subs.get(subject)?.unsubscribe()
     const sub = nc.subscribe(subject, {
       callback: (err, msg) => {
-        if (err === null) handler(Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength))
+        if (err !== null) return
+        try {
+          handler(Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength))
+        } catch (failure) {
+          this.log?.error({ err: failure, subject }, 'bus handler failed')
+        }
       },
     })
     this.subs.set(subject, sub)
     // Once the server has the SUB, publishes from other nodes reach it; while down, the
-    // client sends it on reconnect.
-    if (this.status === 'up') await nc.flush().catch(() => {})
+    // client sends it on reconnect, so waiting longer would only hold the caller up.
+    if (this.status === 'up') await Promise.race([nc.flush().catch(() => {}), sleep(FLUSH_WAIT_MS)])
   }
 
   async unsubscribe(subject: string): Promise<void> {

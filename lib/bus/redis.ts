@@ -46,7 +46,12 @@ export class RedisBus extends EventEmitter implements Bus {
       this.refresh()
     })
     this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
-      this.handlers.get(channel.toString())?.(message)
+      const subject = channel.toString()
+      try {
+        this.handlers.get(subject)?.(message)
+      } catch (err) {
+        log?.error({ err, subject }, 'bus handler failed')
+      }
     })
   }
 
@@ -58,7 +63,7 @@ export class RedisBus extends EventEmitter implements Bus {
       this.sub.disconnect()
       throw err
     }
-    if (!this.subscribed) await new Promise<void>((resolve) => this.once('status', () => resolve()))
+    if (this.status !== 'up') await this.until('up')
     this.pinger = setInterval(() => this.ping(), PING_EVERY_MS)
     this.pinger.unref()
   }
@@ -113,6 +118,17 @@ export class RedisBus extends EventEmitter implements Bus {
 
   private refresh(): void {
     this.setStatus(!this.closed && this.subscribed && this.pub.status === 'ready' && this.sub.status === 'ready' ? 'up' : 'down')
+  }
+
+  private until(status: BusStatus): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (now: BusStatus) => {
+        if (now !== status) return
+        this.off('status', check)
+        resolve()
+      }
+      this.on('status', check)
+    })
   }
 
   private setStatus(status: BusStatus): void {

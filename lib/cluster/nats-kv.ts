@@ -3,6 +3,7 @@
  * arbitrary ids, and a compare-and-set loop on one key (the KV revision check), which is
  * how every read-modify-write of the state stays atomic across nodes.
  */
+import type { JetStreamManager } from '@nats-io/jetstream'
 import type { KV, KvEntry } from '@nats-io/kv'
 import type { MemberRecord, RoomRecord } from './state.js'
 
@@ -52,6 +53,15 @@ export function valueOf<T>(entry: KvEntry | null): T | null {
  * values, where compare-and-set wants the latest.
  */
 export const bucketOptions = { history: 1, allow_direct: false } as const
+
+/**
+ * Removes keys with no trace. A KV delete leaves a marker per key forever, which one
+ * per connection ever made would pile up; purging the key's subject in the bucket's
+ * stream leaves nothing. Not revision-checked: only for keys nobody else writes.
+ */
+export async function forget(jsm: JetStreamManager, bucket: string, keys: string[]): Promise<void> {
+  await Promise.all(keys.map((key) => jsm.streams.purge(`KV_${bucket}`, { filter: `$KV.${bucket}.${key}` })))
+}
 
 /** Every key under a filter. */
 export async function listKeys(kv: KV, filter: string): Promise<string[]> {

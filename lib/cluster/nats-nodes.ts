@@ -17,6 +17,9 @@ import type { MemberRecord, NodeRecord } from './state.js'
 type NodeDoc = NodeRecord & { ttl: number; dead?: true }
 
 export class NatsNodes {
+  /** @param forget removes keys with no trace (see `forget` in nats-kv.ts). */
+  constructor(private readonly forget: (keys: string[]) => Promise<void>) {}
+
   /** Resolves to whether the state knew the node alive before this beat. */
   async heartbeat(kv: KV, node: NodeRecord, ttlMs: number): Promise<boolean> {
     const key = `n.${token(node.node_id)}`
@@ -53,8 +56,7 @@ export class NatsNodes {
     }
     for (const { id, revision } of dead) {
       const node = token(id)
-      const clientKeys = [...(await listKeys(kv, `c.${node}.>`)), ...(await listKeys(kv, `cr.${node}.>`))]
-      await Promise.all(clientKeys.map((key) => kv.delete(key)))
+      await this.forget([...(await listKeys(kv, `c.${node}.>`)), ...(await listKeys(kv, `cr.${node}.>`))])
       await kv.delete(`n.${node}`, { previousSeq: revision }).catch(() => {})
     }
     return removed

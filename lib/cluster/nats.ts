@@ -15,11 +15,11 @@
  * ids and other free-form keys are key tokens (plain, or `=` + base64url).
  * Listing (rooms, clients) reads every key of its kind: fine for thousands, not millions.
  */
-import { jetstream } from '@nats-io/jetstream'
+import { jetstream, type JetStreamManager } from '@nats-io/jetstream'
 import { Kvm, type KV } from '@nats-io/kv'
 import type { Logger } from 'pino'
 import { openNats, watchConnection, type NatsConnection } from '../bus/nats-client.js'
-import { bucketOptions, clientKey, clientOfKey, compareAndSet, listKeys, token, valueOf, type RoomDoc } from './nats-kv.js'
+import { bucketOptions, clientKey, clientOfKey, compareAndSet, forget, listKeys, token, valueOf, type RoomDoc } from './nats-kv.js'
 import { KvHistory, StreamHistory, type History } from './nats-history.js'
 import { NatsNodes } from './nats-nodes.js'
 import { NatsExpiring } from './nats-expiring.js'
@@ -36,8 +36,9 @@ export interface NatsStateOptions {
 export class NatsState implements ClusterState {
   private nc: NatsConnection | null = null
   private kv!: KV
+  private jsm!: JetStreamManager
   private expiring!: NatsExpiring
-  private readonly nodeList = new NatsNodes()
+  private nodeList!: NatsNodes
   private historyStore!: History
   private up = false
   private readonly bucket: string
@@ -64,7 +65,9 @@ export class NatsState implements ClusterState {
     const kvm = new Kvm(js)
     try {
       this.kv = await kvm.create(`${this.bucket}_state`, bucketOptions)
+      this.jsm = await js.jetstreamManager()
       this.expiring = await NatsExpiring.open(kvm, this.bucket)
+      this.nodeList = new NatsNodes((keys) => forget(this.jsm, `${this.bucket}_state`, keys))
     } catch (err) {
       await this.close()
       throw new Error(`NATS JetStream KV is not available (run nats-server with -js): ${(err as Error).message}`)
@@ -169,7 +172,7 @@ export class NatsState implements ClusterState {
     const kv = this.state()
     const rooms = valueOf<string[]>(await kv.get(clientKey('cr', clientId))) ?? []
     await Promise.all(rooms.map((room) => this.removeMember(room, clientId)))
-    await Promise.all([kv.delete(clientKey('cr', clientId)), kv.delete(clientKey('c', clientId))])
+    await forget(this.jsm, `${this.bucket}_state`, [clientKey('cr', clientId), clientKey('c', clientId)])
   }
 
   async getClient(clientId: string): Promise<ClientRecord | null> {
@@ -201,29 +204,29 @@ export class NatsState implements ClusterState {
     return [...new Set(keys.map(clientOfKey))]
   }
 
-  heartbeat(node: NodeRecord, ttlMs: number): Promise<boolean> {
+  async heartbeat(node: NodeRecord, ttlMs: number): Promise<boolean> {
     return this.nodeList.heartbeat(this.state(), node, ttlMs)
   }
 
-  nodes(): Promise<NodeRecord[]> {
+  async nodes(): Promise<NodeRecord[]> {
     return this.nodeList.live(this.state())
   }
 
-  sweepDeadNodes(_ttlMs: number): Promise<Array<{ room: string; member: MemberRecord }>> {
+  async sweepDeadNodes(_ttlMs: number): Promise<Array<{ room: string; member: MemberRecord }>> {
     return this.nodeList.sweep(this.state())
   }
 
-  dedupClaim(key: string, ttlMs: number): Promise<DedupOutcome | null> {
+  async dedupClaim(key: string, ttlMs: number): Promise<DedupOutcome | null> {
     this.state()
     return this.expiring.dedupClaim(key, ttlMs)
   }
 
-  dedupSettle(key: string, outcome: DedupOutcome, ttlMs: number): Promise<void> {
+  async dedupSettle(key: string, outcome: DedupOutcome, ttlMs: number): Promise<void> {
     this.state()
     return this.expiring.dedupSettle(key, outcome, ttlMs)
   }
 
-  takeToken(key: string, rate: number, burst: number): Promise<number> {
+  async takeToken(key: string, rate: number, burst: number): Promise<number> {
     this.state()
     return this.expiring.takeToken(key, rate, burst)
   }
