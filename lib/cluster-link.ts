@@ -45,7 +45,13 @@ export class ClusterLink {
   async start(): Promise<void> {
     const { bus, state } = this.app
     bus.on('status', this.onStatus)
-    await Promise.all([bus.connect(), state.connect()])
+    try {
+      await Promise.all([bus.connect(), state.connect()])
+    } catch (err) {
+      // Whichever did connect would keep reconnecting, and the process alive, for nothing.
+      await Promise.all([bus.close().catch(() => {}), state.close().catch(() => {})])
+      throw err
+    }
     await bus.subscribe(this.subject.node(this.app.nodeId), this.onPayload)
     await bus.subscribe(this.subject.broadcast, this.onPayload)
     await this.beat()
@@ -59,6 +65,8 @@ export class ClusterLink {
     for (const timer of this.timers) clearInterval(timer)
     this.timers = []
     await Promise.all([this.beating, this.sweeping])
+    // A last beat that expires at once: the others see this node gone now, not a TTL later.
+    await this.app.state.heartbeat(this.nodeRecord(), 1).catch(() => {})
     this.app.bus.off('status', this.onStatus)
     await this.app.bus.close().catch(() => {})
     await this.app.state.close().catch(() => {})
@@ -76,7 +84,7 @@ export class ClusterLink {
     const { state, config, log } = this.app
     let known: boolean
     try {
-      known = await state.heartbeat({ node_id: this.app.nodeId, started_at: this.startedAt, seen_at: Date.now(), clients: this.app.server.size }, config.cluster.node_ttl_ms)
+      known = await state.heartbeat(this.nodeRecord(), config.cluster.node_ttl_ms)
     } catch (err) {
       if (!this.dirty) log.warn({ err: (err as Error).message }, 'cluster heartbeat failed; this node is written back once the state answers')
       this.dirty = true
@@ -93,6 +101,10 @@ export class ClusterLink {
       this.dirty = true
       log.warn({ err: (err as Error).message }, 'cluster state update failed; retried at the next heartbeat')
     }
+  }
+
+  private nodeRecord() {
+    return { node_id: this.app.nodeId, started_at: this.startedAt, seen_at: Date.now(), clients: this.app.server.size }
   }
 
   /** A write to the cluster state failed: it is repaired when this node writes itself back at the next beat. */

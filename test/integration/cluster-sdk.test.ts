@@ -82,6 +82,26 @@ for (const name of ['redis', 'nats'] as const) {
     })
   })
 
+  describe(`close on ${name}`, { skip: skipUnless(name) }, () => {
+    const backend = useBackend(name)
+
+    it('takes the node out of the cluster\'s node list at once, with its clients', async () => {
+      const cluster = await startCluster(backend, 2)
+      try {
+        const [a, b] = cluster.nodes as [TestNode, TestNode]
+        const onB = await b.connect()
+        await onB.request('join_room', { room_id: 'r' })
+        assert.deepEqual((await a.app.state.nodes()).map((n) => n.node_id).sort(), [a.app.nodeId, b.app.nodeId].sort())
+        await b.close()
+        assert.deepEqual((await a.app.state.nodes()).map((n) => n.node_id), [a.app.nodeId])
+        assert.equal(await a.app.state.getClient(onB.id), null)
+        assert.deepEqual(await a.app.rooms.members('r'), [])
+      } finally {
+        await cluster.close()
+      }
+    })
+  })
+
   describe(`a node whose ${name} goes away`, { skip: skipUnless(name) }, () => {
     const backend = useBackend(name)
     const rejections: unknown[] = []
