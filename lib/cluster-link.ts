@@ -65,8 +65,8 @@ export class ClusterLink {
     for (const timer of this.timers) clearInterval(timer)
     this.timers = []
     await Promise.all([this.beating, this.sweeping])
-    // A last beat that expires at once: the others see this node gone now, not a TTL later.
-    await this.app.state.heartbeat(this.nodeRecord(), 1).catch(() => {})
+    // A last beat with a TTL of 0: the others see this node gone now, not a TTL later.
+    await this.app.state.heartbeat(this.nodeRecord(), 0).catch(() => {})
     this.app.bus.off('status', this.onStatus)
     await this.app.bus.close().catch(() => {})
     await this.app.state.close().catch(() => {})

@@ -120,14 +120,14 @@ export class MemoryState implements ClusterState {
 
   async nodes(): Promise<NodeRecord[]> {
     const now = Date.now()
-    return [...this.nodeRecords.values()].filter((n) => now - n.seen_at <= n.ttl).map(({ ttl: _ttl, ...node }) => node)
+    return [...this.nodeRecords.values()].filter((n) => n.ttl > 0 && now - n.seen_at <= n.ttl).map(({ ttl: _ttl, ...node }) => node)
   }
 
   // Each node is judged by the TTL it beat with, as in the other implementations.
   async sweepDeadNodes(_ttlMs: number): Promise<Array<{ room: string; member: MemberRecord }>> {
     const now = Date.now()
     const dead = new Set<string>()
-    for (const [id, node] of this.nodeRecords) if (now - node.seen_at > node.ttl) dead.add(id)
+    for (const [id, node] of this.nodeRecords) if (node.ttl <= 0 || now - node.seen_at > node.ttl) dead.add(id)
     const removed: Array<{ room: string; member: MemberRecord }> = []
     if (dead.size === 0) return removed
     for (const id of dead) this.nodeRecords.delete(id)

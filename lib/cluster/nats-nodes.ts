@@ -83,7 +83,7 @@ export class NatsNodes {
     return entries.flatMap((entry) => {
       const doc = valueOf<NodeDoc>(entry)
       if (doc === null) return []
-      return [{ doc, revision: entry!.revision, alive: doc.dead !== true && now - entry!.created.getTime() <= doc.ttl }]
+      return [{ doc, revision: entry!.revision, alive: doc.dead !== true && doc.ttl > 0 && now - entry!.created.getTime() <= doc.ttl }]
     })
   }
 }

@@ -82,7 +82,8 @@ export interface ClusterState {
    * Records this node as alive for `ttlMs` (it beats every third of the TTL). Resolves
    * to whether the state already knew the node: false on its first beat, and after the
    * state lost it (a Redis restarted empty) or swept it (a node silent past its TTL),
-   * when the node must write its clients and memberships back.
+   * when the node must write its clients and memberships back. A TTL of 0 says the node
+   * is leaving: it is gone from `nodes()` at once and the next sweep removes what it held.
    */
   heartbeat(node: NodeRecord, ttlMs: number): Promise<boolean>
   nodes(): Promise<NodeRecord[]>

@@ -237,6 +237,18 @@ for (const name of backendNames) {
       })
     })
 
+    describe('heartbeat with a TTL of 0', () => {
+      it('takes the node out of the node list at once, and the next sweep removes what it held', async () => {
+        const s = await state()
+        await s.heartbeat({ node_id: 'stays', started_at: 1, seen_at: Date.now(), clients: 0 }, 60_000)
+        await s.heartbeat({ node_id: 'leaves', started_at: 1, seen_at: Date.now(), clients: 1 }, 60_000)
+        await s.join('r', member('leaves.a'), room('r'))
+        await s.heartbeat({ node_id: 'leaves', started_at: 1, seen_at: Date.now(), clients: 1 }, 0)
+        assert.deepEqual((await s.nodes()).map((n) => n.node_id), ['stays'])
+        assert.deepEqual((await s.sweepDeadNodes(60_000)).map((r) => r.member.client_id), ['leaves.a'])
+      })
+    })
+
     describe('sweepDeadNodes', () => {
       it('removes the clients and members of a dead node once, whoever sweeps', async () => {
         const a = await state()
