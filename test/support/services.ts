@@ -114,8 +114,19 @@ export class Service {
     await exited
   }
 
+  /** Freezes the server (SIGSTOP): its connections stay open but nothing answers. */
+  pause(): void {
+    this.child?.kill('SIGSTOP')
+  }
+
+  /** Lets a paused server go on (SIGCONT). */
+  resume(): void {
+    this.child?.kill('SIGCONT')
+  }
+
   /** Stops the server for good and removes its data directory. */
   async close(): Promise<void> {
+    this.resume()
     await this.stop('SIGKILL')
     rmSync(this.dataDir, { recursive: true, force: true })
   }

@@ -172,6 +172,23 @@ for (const name of backendNames) {
         assert.deepEqual(statuses, ['down', 'up'])
       })
 
+      it('goes down within 5 s when the server stops answering without closing, and up when it answers again', async () => {
+        const [a, b] = [await bus(), await bus()]
+        const subject = `${testPrefix()}.room.frozen`
+        const r = receiver(5000)
+        await b.subscribe(subject, r.handler)
+        try {
+          backend.service!.pause()
+          await untilStatus(a, 'down', 5000)
+        } finally {
+          backend.service!.resume()
+        }
+        await untilStatus(a, 'up', 10_000)
+        await untilStatus(b, 'up', 10_000)
+        await a.publish(subject, Buffer.from('thawed'))
+        assert.equal((await r.next()).toString(), 'thawed')
+      })
+
       it('makes a subscription asked for while down once the server returns', async () => {
         const [a, b] = [await bus(), await bus()]
         const subject = `${testPrefix()}.room.later`
