@@ -22,6 +22,8 @@ export class RedisBus extends EventEmitter implements Bus {
   private readonly sub: Redis
   private readonly handlers = new Map<string, Handler>()
   private subscribed = false
+  /** The last ping went unanswered: down until the publisher is ready again. */
+  private silent = false
   private closed = false
   private pinger: NodeJS.Timeout | null = null
 
@@ -38,7 +40,10 @@ export class RedisBus extends EventEmitter implements Bus {
     this.pub = openRedis(url, 'wshub-bus-pub', log)
     // This connection waits for messages, never for a command's answer: no command timeout.
     this.sub = openRedis(url, 'wshub-bus-sub', log, { commandTimeout: undefined })
-    this.pub.on('ready', () => this.refresh())
+    this.pub.on('ready', () => {
+      this.silent = false
+      this.refresh()
+    })
     this.pub.on('close', () => this.refresh())
     this.sub.on('ready', () => void this.resubscribe())
     this.sub.on('close', () => {
@@ -109,15 +114,18 @@ export class RedisBus extends EventEmitter implements Bus {
 
   private ping(): void {
     if (this.pub.status !== 'ready') return
-    // A server that stopped answering (not closed) is found by the command timeout;
-    // dropping the connection starts ioredis's reconnect.
+    // A server that stopped answering (not closed) is found by the command timeout. The
+    // status goes down now: a socket to a frozen peer may take long to report its close.
     this.pub.ping().catch(() => {
-      if (!this.closed && this.pub.status === 'ready') this.pub.disconnect(true)
+      if (this.closed || this.pub.status !== 'ready') return
+      this.silent = true
+      this.refresh()
+      this.pub.disconnect(true)
     })
   }
 
   private refresh(): void {
-    this.setStatus(!this.closed && this.subscribed && this.pub.status === 'ready' && this.sub.status === 'ready' ? 'up' : 'down')
+    this.setStatus(!this.closed && !this.silent && this.subscribed && this.pub.status === 'ready' && this.sub.status === 'ready' ? 'up' : 'down')
   }
 
   private until(status: BusStatus): Promise<void> {
