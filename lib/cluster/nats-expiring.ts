@@ -14,11 +14,14 @@ const RATE_BUCKET_AGE_MS = 10 * 60_000
 
 export class NatsExpiring {
   private dedup: Promise<KV> | null = null
+  private rate!: KV
 
-  private constructor(private readonly kvm: Kvm, private readonly name: string, private readonly rate: KV) {}
+  constructor(private readonly kvm: Kvm, private readonly name: string) {}
 
-  static async open(kvm: Kvm, name: string): Promise<NatsExpiring> {
-    return new NatsExpiring(kvm, name, await kvm.create(`${name}_rate`, { ...bucketOptions, ttl: RATE_BUCKET_AGE_MS }))
+  /** Makes the buckets if the server has none (at start, and after a server came back without its data). */
+  async ensure(): Promise<void> {
+    this.rate = await this.kvm.create(`${this.name}_rate`, { ...bucketOptions, ttl: RATE_BUCKET_AGE_MS })
+    this.dedup = null
   }
 
   private dedupBucket(ttlMs: number): Promise<KV> {

@@ -21,6 +21,8 @@ export interface History {
   append(roomId: string, size: number, makeFrame: (offset: number) => string): Promise<HistoryEntry>
   read(roomId: string, since: number): Promise<HistoryReplay>
   drop(roomId: string): Promise<void>
+  /** Forgets what it made, so it is made again on next use (after a server came back without its data). */
+  reset(): void
 }
 
 /** The answer to a read, from the last offset written and what is kept (PROTOCOL.md section 3). */
@@ -68,6 +70,10 @@ export class KvHistory implements History {
 
   async drop(roomId: string): Promise<void> {
     await (await this.kv()).purge(`h.${token(roomId)}`)
+  }
+
+  reset(): void {
+    this.bucket = null
   }
 }
 
@@ -151,5 +157,9 @@ export class StreamHistory implements History {
     await this.state.purge(`o.${token(roomId)}`)
     const jsm = await this.js.jetstreamManager()
     await jsm.streams.purge(this.stream, { filter: this.subject(roomId) }).catch(() => {})
+  }
+
+  reset(): void {
+    this.ready = null
   }
 }

@@ -56,23 +56,46 @@ export class NatsState implements ClusterState {
 
   async connect(): Promise<void> {
     const nc = (this.nc = await openNats(this.servers, 'wshub-state', 'cluster state'))
-    this.up = true
-    void watchConnection(nc, (connected) => {
-      if (this.nc === nc) this.up = connected
-    })
     // Generous: a loaded server may take a while to make a bucket; an outage is caught by `up`, not by this.
     const js = jetstream(nc, { timeout: 5000 })
     const kvm = new Kvm(js)
     try {
       this.kv = await kvm.create(`${this.bucket}_state`, bucketOptions)
       this.jsm = await js.jetstreamManager()
-      this.expiring = await NatsExpiring.open(kvm, this.bucket)
-      this.nodeList = new NatsNodes((keys) => forget(this.jsm, `${this.bucket}_state`, keys))
+      this.expiring = new NatsExpiring(kvm, this.bucket)
+      await this.expiring.ensure()
     } catch (err) {
       await this.close()
       throw new Error(`NATS JetStream KV is not available (run nats-server with -js): ${(err as Error).message}`)
     }
+    this.nodeList = new NatsNodes((keys) => forget(this.jsm, `${this.bucket}_state`, keys))
     this.historyStore = this.options.jetstream ? new StreamHistory(js, this.kv, this.bucket) : new KvHistory(kvm, this.kv, this.bucket)
+    this.up = true
+    void watchConnection(nc, (connected) => {
+      if (this.nc !== nc) return
+      this.up = false
+      if (connected) void this.reopen(nc, kvm)
+    })
+  }
+
+  /**
+   * After a reconnect: a server that came back without its JetStream data has no
+   * buckets, so make them again before answering (the node then finds itself unknown
+   * and writes itself back). JetStream may need a moment after the server: retry.
+   */
+  private async reopen(nc: NatsConnection, kvm: Kvm): Promise<void> {
+    while (this.nc === nc && !nc.isClosed()) {
+      try {
+        await kvm.create(`${this.bucket}_state`, bucketOptions)
+        await this.expiring.ensure()
+        this.historyStore.reset()
+        if (this.nc === nc) this.up = true
+        return
+      } catch (err) {
+        this.options.log?.debug({ err: (err as Error).message }, 'nats state buckets not ready yet')
+        await new Promise((resolve) => setTimeout(resolve, 250))
+      }
+    }
   }
 
   async close(): Promise<void> {

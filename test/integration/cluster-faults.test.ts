@@ -68,7 +68,7 @@ for (const name of ['redis', 'nats'] as const) {
       assert.deepEqual(await memberIds(a, 'reborn'), [a.id])
     })
 
-    it(`keeps serving local clients while ${name} is down and resumes cross-node delivery by itself when it is back`, async () => {
+    it(`keeps serving local clients while ${name} is down and resumes cross-node delivery by itself when it comes back empty`, async () => {
       cluster = await spawnCluster(backend, 2)
       const [a1, a2, b1] = [await cluster.connect(0), await cluster.connect(0), await cluster.connect(1)]
       await joinAll([a1, a2, b1], 'outage')
@@ -82,11 +82,13 @@ for (const name of ['redis', 'nats'] as const) {
       assert.equal((await a2.request('room_message', { room_id: 'outage', content: 'local' })).message_type, 'ack')
       assert.equal((await a1.next((f) => f.message_type === 'room_message' && f.data.content === 'local')).data.sender_id, a2.id)
 
+      // Redis runs without persistence; NATS loses its JetStream data here.
+      backend.service!.wipe()
       await backend.service!.start()
       await Promise.all(cluster.nodes.map((node) => node.waitForLog(logged(node, 'bus up'), 10_000)))
       // The nodes write their clients and members back (Redis even comes back empty); nobody rejoins.
       const [rewritten] = await Promise.all(cluster.nodes.map((node) => node.waitForLog(logged(node, 'wrote this node back'), 10_000)))
-      if (name === 'redis') assert.deepEqual([rewritten!.state_lost, rewritten!.restored], [true, 2])
+      assert.deepEqual([rewritten!.state_lost, rewritten!.restored], [true, 2])
       await deliveryResumes(b1, a1, 'outage', 10_000)
       await deliveryResumes(a1, b1, 'outage', 10_000)
       await eventually('every member is back in the cluster state', 10_000, async () =>

@@ -7,7 +7,7 @@
  * unless WSHUB_TEST_REQUIRE_SERVICES=1, where they fail instead.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs'
+import { accessSync, constants, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer, connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
@@ -112,6 +112,13 @@ export class Service {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
     child.kill(signal)
     await exited
+  }
+
+  /** Deletes what a stopped server stored (NATS's JetStream data), so it comes back empty. */
+  wipe(): void {
+    if (this.child !== null) throw new Error(`stop ${this.name} before wiping its data`)
+    rmSync(this.dataDir, { recursive: true, force: true })
+    mkdirSync(this.dataDir, { recursive: true })
   }
 
   /** Freezes the server (SIGSTOP): its connections stay open but nothing answers. */
