@@ -49,15 +49,17 @@ for (const name of ['redis', 'nats'] as const) {
         assert.deepEqual((await b.quiet()).filter((f) => f.message_type === 'room_message'), [])
       })
 
-      it('is delivered once to a member, however many nodes hold the room', async () => {
-        const [a, b, c] = [await cluster.connect(0), await cluster.connect(1), await cluster.connect(2)]
+      it('is delivered once to each member, on the sender\'s node as on the others, in order', async () => {
+        const [a, local, b, c] = [await cluster.connect(0), await cluster.connect(0), await cluster.connect(1), await cluster.connect(2)]
         const room = newRoom()
-        await joinAll([a, b, c], room)
+        await joinAll([a, local, b, c], room)
         for (let i = 0; i < 5; i++) await a.request('room_message', { room_id: room, content: i })
-        const got = []
-        for (let i = 0; i < 5; i++) got.push((await c.next('room_message')).data.content)
-        assert.deepEqual(got, [0, 1, 2, 3, 4])
-        assert.deepEqual((await c.quiet(300)).filter((f) => f.message_type === 'room_message'), [])
+        for (const member of [local, c]) {
+          const got = []
+          for (let i = 0; i < 5; i++) got.push((await member.next('room_message')).data.content)
+          assert.deepEqual(got, [0, 1, 2, 3, 4])
+          assert.deepEqual((await member.quiet(300)).filter((f) => f.message_type === 'room_message'), [])
+        }
       })
 
       it('stops reaching a member that left', async () => {
