@@ -3,7 +3,7 @@
  * `max_clients`, the sweep of a dead node and the token buckets hold across nodes
  * without locks. Times come from the Redis server (`TIME`), so nodes' clocks need not
  * agree. Keys are named in lib/cluster/redis.ts; every key of one cluster shares the
- * hash tag `{prefix}`, so a Redis Cluster keeps them in one slot.
+ * hash tag `{prefix}`, so they all live in one slot.
  */
 
 const now = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`

@@ -22,8 +22,9 @@
  * History is a sorted set and a counter rather than a stream: the offset is taken
  * (INCR) before the frame that carries it is made, so two nodes may append out of
  * order; a stream refuses an id below its last, a sorted set orders by offset whatever
- * the arrival order. The shared hash tag keeps one cluster's keys in one slot, so the
- * scripts also run on a Redis Cluster.
+ * the arrival order. The shared hash tag keeps one cluster's keys in one slot, which a
+ * Redis Cluster would need (some scripts name keys at run time); only a single Redis
+ * server is tested.
  */
 import type { Logger } from 'pino'
 import { connectRedis, openRedis, type Redis } from '../bus/redis-client.js'
