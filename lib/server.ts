@@ -182,11 +182,13 @@ export class WsServer implements ConnectionHost {
       .catch((err) => app.link.stateMissed(err))
       .then(() => this.welcome(conn))
     app.log.info({ client_id: id, remote: ip, user_id: conn.userId }, 'connection')
-    app.emit('connection', conn)
   }
 
+  /** Sends the welcome, then lets the app see the connection and its first frames. */
   private welcome(conn: Connection): void {
     const { app } = this
+    // Gone before it was registered: it never was a connection for the app.
+    if (conn.closeInfo !== null) return
     conn.send(
       encodeFrame('welcome', {
         client_id: conn.id,
@@ -196,6 +198,7 @@ export class WsServer implements ConnectionHost {
         heartbeat_ms: app.config.heartbeat.interval_ms,
       }),
     )
+    app.emit('connection', conn)
     conn.busy = false
     const first = conn.backlog?.shift()
     if (first !== undefined) void app.dispatch(conn, first)

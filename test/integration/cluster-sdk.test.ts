@@ -5,6 +5,7 @@
  */
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
+import WebSocket from 'ws'
 import { useBackend } from '../support/backends.js'
 import { skipUnless } from '../support/services.js'
 import { eventually, startCluster } from '../support/cluster.js'
@@ -24,6 +25,28 @@ for (const name of ['redis', 'nats'] as const) {
     })
     after(async () => {
       await cluster?.close()
+    })
+
+    describe('connection', () => {
+      it('sends the welcome first, once every node can find the client', async () => {
+        b.app.once('connection', (conn) => conn.send('{"message_type":"hello","data":null}'))
+        const socket = new WebSocket(b.url)
+        const frames: Array<{ message_type: string; data: any }> = []
+        let registered: Promise<unknown> = Promise.resolve('not checked')
+        await new Promise<void>((resolve, reject) => {
+          socket.on('error', reject)
+          socket.on('message', (raw) => {
+            const frame = JSON.parse(raw.toString())
+            frames.push(frame)
+            // Asked the moment the welcome arrives, from the other node.
+            if (frame.message_type === 'welcome') registered = a.app.state.getClient(frame.data.client_id)
+            if (frames.length === 2) resolve()
+          })
+        })
+        socket.terminate()
+        assert.deepEqual(frames.map((f) => f.message_type), ['welcome', 'hello'])
+        assert.equal(((await registered) as { client_id?: string } | null)?.client_id, frames[0]!.data.client_id)
+      })
     })
 
     describe('broadcast', () => {
