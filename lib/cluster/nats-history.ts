@@ -12,6 +12,7 @@
  *
  * Either way the state bucket (JetStream KV) is what makes offsets atomic.
  */
+import { randomUUID } from 'node:crypto'
 import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient } from '@nats-io/jetstream'
 import type { KV, Kvm } from '@nats-io/kv'
 import { bucketOptions, compareAndSet, token, valueOf } from './nats-kv.js'
@@ -121,8 +122,29 @@ export class StreamHistory implements History {
       throw err
     })
     const frame = makeFrame(offset)
-    await this.js.publish(this.subject(roomId), `${offset}\n${frame}`)
+    await this.publish(roomId, size, `${offset}\n${frame}`)
     return { offset, frame }
+  }
+
+  /**
+   * A stream made a moment ago (by this node or another) may not take messages yet, and
+   * one a server lost takes none: make sure of it and try again, a few times.
+   */
+  private async publish(roomId: string, size: number, payload: string): Promise<void> {
+    const subject = this.subject(roomId)
+    // One id for every try of this append: JetStream drops a retry of a publish that was stored after all.
+    const msgID = randomUUID()
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.js.publish(subject, payload, { msgID })
+        return
+      } catch (err) {
+        if (attempt === 4) throw err
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt))
+        this.ready = null
+        await this.ensure(size)
+      }
+    }
   }
 
   async read(roomId: string, since: number): Promise<HistoryReplay> {
