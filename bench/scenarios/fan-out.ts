@@ -57,10 +57,10 @@ async function runOnce(variant: Variant, nodes: number, p: FanOutParams) {
     try {
       const shares = split(p.members, p.loadProcs)
       const pubShares = split(p.publishers, p.loadProcs)
-      const opened = await workers.each('connect', (i) => ({ protocol: target.protocol, urls: target.urls, count: shares[i], localAddresses: [], concurrency: 50 }))
+      const opened = await workers.each('connect', (i) => ({ protocol: target.protocol, urls: target.urls, count: shares[i], localAddresses: [], concurrency: 100 }))
       const failed = opened.reduce((s, o) => s + o.failed, 0)
       if (failed > 0) throw new Error(`${failed} connections failed: ${opened.find((o) => o.firstError)?.firstError}`)
-      await workers.all('join', { room: ROOM, concurrency: 20 })
+      await workers.all('join', { room: ROOM, concurrency: 50 })
       await sleep(300) // let every node's room subscription reach the bus
       await workers.each('publish-start', (i) => ({ room: ROOM, publishers: pubShares[i], rate: p.rate, payloadBytes: p.payloadBytes }))
       await sleep(p.warmupMs)

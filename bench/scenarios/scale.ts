@@ -52,6 +52,8 @@ export interface ScaleRun {
   broadcastMs: number | null
   broadcastLoopMaxMs: number
   fit: { slope: number; intercept: number; r2: number }
+  /** RSS added per connection between consecutive steps (mean over nodes). */
+  marginalPerConn: number[]
   linear: boolean
   rssAt100kBytes: number
   error: string | null
@@ -68,7 +70,7 @@ async function runOnce(kind: TargetKind, nodes: number, p: ScaleParams, log: (li
   const run: ScaleRun = {
     target: kind, nodes, bus: nodes === 1 ? 'none' : 'redis', steps: [], held: 0, expected: 0, serverHeld: [], heartbeatLoopMaxMs: Number.NaN,
     broadcastReceived: 0, broadcastMs: null, broadcastLoopMaxMs: Number.NaN, fit: { slope: Number.NaN, intercept: Number.NaN, r2: Number.NaN },
-    linear: false, rssAt100kBytes: Number.NaN, error: null,
+    marginalPerConn: [], linear: false, rssAt100kBytes: Number.NaN, error: null,
   }
   const levels = [...p.steps.filter((s) => s < p.max), p.max]
   if (nodes * p.max > p.loadProcs * p.perProcMax) {
@@ -140,8 +142,11 @@ async function runOnce(kind: TargetKind, nodes: number, p: ScaleParams, log: (li
     run.broadcastLoopMaxMs = Math.max(...(await Promise.all(target.nodes.map((n) => n.call('eld', { reset: true })))).map((e) => e.maxMs))
     const points = run.steps.map((s) => [s.perNode, s.rssBytes.reduce((a, b) => a + b, 0) / nodes] as [number, number])
     run.fit = linearFit(points)
-    const perConn = run.steps.map((s) => s.rssPerConn)
-    run.linear = run.fit.r2 >= 0.98 && Math.max(...perConn) <= 1.25 * Math.min(...perConn)
+    // Linear: each step adds about the same RSS per connection as the fit says (the
+    // per-connection average at a step also carries the process's fixed growth, so it
+    // falls with N and is not the test).
+    run.marginalPerConn = points.slice(1).map(([n, rss], i) => (rss - points[i]![1]) / (n - points[i]![0]))
+    run.linear = run.fit.r2 >= 0.98 && run.marginalPerConn.every((m) => Math.abs(m - run.fit.slope) <= 0.25 * run.fit.slope)
     run.rssAt100kBytes = run.fit.intercept + run.fit.slope * 100_000
     log(`  ${kind} × ${nodes}: held ${run.held}/${run.expected} after ${p.holdMs} ms of heartbeats (event loop max ${run.heartbeatLoopMaxMs.toFixed(1)} ms); broadcast reached ${received} in ${run.broadcastMs?.toFixed(0) ?? '—'} ms; ${Math.round(run.fit.slope)} B/conn marginal, 100k ≈ ${(run.rssAt100kBytes / GiB).toFixed(2)} GiB`)
   } catch (err) {
