@@ -3,7 +3,10 @@
  * The machine's own servers on 6379 and 4222 are never touched.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { cpuSeconds, freePort, sleep, spawnRaised } from './proc.js'
 
 export interface Broker {
@@ -35,7 +38,7 @@ async function waitForPort(child: ChildProcess, port: number, what: string): Pro
   throw new Error(`${what} did not listen on ${port} within 10 s`)
 }
 
-function wrap(kind: Broker['kind'], url: string, child: ChildProcess): Broker {
+function wrap(kind: Broker['kind'], url: string, child: ChildProcess, cleanup: () => void = () => {}): Broker {
   return {
     kind,
     url,
@@ -48,6 +51,7 @@ function wrap(kind: Broker['kind'], url: string, child: ChildProcess): Broker {
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
       await gone
       clearTimeout(timer)
+      cleanup()
     },
   }
 }
@@ -60,12 +64,20 @@ export async function startRedis(): Promise<Broker> {
   return wrap('redis', `redis://127.0.0.1:${port}`, child)
 }
 
-/** Starts a throw-away nats-server on a free port. */
+/** Starts a throw-away nats-server with JetStream (wshub keeps its NATS state in JetStream KV) on a free port. */
 export async function startNats(): Promise<Broker> {
   const port = await freePort()
-  const child = spawnRaised('nats-server', ['-a', '127.0.0.1', '-p', String(port)])
-  await waitForPort(child, port, 'nats-server')
-  return wrap('nats', `nats://127.0.0.1:${port}`, child)
+  const store = mkdtempSync(join(tmpdir(), 'wshub-bench-nats-'))
+  const child = spawnRaised('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', store])
+  const cleanup = () => rmSync(store, { recursive: true, force: true })
+  try {
+    await waitForPort(child, port, 'nats-server')
+  } catch (err) {
+    child.kill('SIGKILL')
+    cleanup()
+    throw err
+  }
+  return wrap('nats', `nats://127.0.0.1:${port}`, child, cleanup)
 }
 
 /** The broker's version line, or null where it is not installed. */
