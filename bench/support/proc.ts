@@ -15,20 +15,27 @@ export const benchDir = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 /** The repository root (dist/bench/support → ../../..). */
 export const repoRoot = resolve(benchDir, '../..')
 
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100
+let clockTicks = 0
 const live = new Set<ChildProcess>()
+let guarded = false
 
 /** Kills every process the bench started that is still running (on exit or interrupt). */
 export function killAll(): void {
   for (const child of live) if (child.exitCode === null && child.pid !== undefined) child.kill('SIGKILL')
   live.clear()
 }
-process.once('exit', killAll)
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    killAll()
-    process.exit(130)
-  })
+
+// Installed with the first child, so that importing this module has no side effects.
+function guardExit(): void {
+  if (guarded) return
+  guarded = true
+  process.once('exit', killAll)
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      killAll()
+      process.exit(130)
+    })
+  }
 }
 
 /** The hard open-file limit of this shell's processes. */
@@ -41,6 +48,7 @@ export function hardFileLimit(): number {
  * the command, so the child's PID is the command's own.
  */
 export function spawnRaised(command: string, args: string[], options: { ipc?: boolean; env?: NodeJS.ProcessEnv; stdout?: 'ignore' | 'pipe' } = {}): ChildProcess {
+  guardExit()
   const child = spawn('/bin/sh', ['-c', 'ulimit -S -n "$(ulimit -H -n)" && exec "$0" "$@"', command, ...args], {
     stdio: ['ignore', options.stdout ?? 'ignore', 'pipe', ...(options.ipc ? (['ipc'] as const) : [])],
     env: { ...process.env, ...options.env },
@@ -126,8 +134,9 @@ export function startScript(name: string, script: string, env: Record<string, st
 export function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  clockTicks ||= Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100
   // Fields 14 and 15 of proc(5) (utime, stime) are at 11 and 12 once pid and comm are cut.
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks
 }
 
 /** Resident set size of a process, in bytes. */
