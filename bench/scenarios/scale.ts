@@ -23,6 +23,8 @@ export interface ScaleParams {
   loadProcs: number
   /** Most connections one load process opens (its own open-file limit). */
   perProcMax: number
+  /** 127.0.0.x source addresses per load process. */
+  sourceAddresses: number
   concurrency: number
   heartbeatMs: number
   holdMs: number
@@ -100,7 +102,7 @@ async function runOnce(kind: TargetKind, nodes: number, p: ScaleParams, log: (li
         protocol: target!.protocol,
         urls: target!.urls,
         count: shares[i],
-        localAddresses: sourceAddresses(i, 2),
+        localAddresses: sourceAddresses(i, p.sourceAddresses),
         concurrency: Math.ceil(p.concurrency / p.loadProcs),
       }))
       total += add
