@@ -15,11 +15,20 @@ export interface Backends {
 }
 
 export async function openBackends(config: WshubConfig, log: Logger): Promise<Backends> {
-  switch (config.cluster.bus) {
+  const { cluster } = config
+  switch (cluster.bus) {
     case 'memory':
       return { bus: new MemoryBus(), state: new MemoryState() }
-    default:
-      log.fatal({ bus: config.cluster.bus }, 'this build has no cluster bus other than memory yet')
-      throw new Error(`cluster.bus: ${config.cluster.bus} is not available in this build; use memory`)
+    case 'redis': {
+      const [{ RedisBus }, { RedisState }] = await Promise.all([import('./bus/redis.js'), import('./cluster/redis.js')])
+      return { bus: new RedisBus(cluster.redis.url, log), state: new RedisState(cluster.redis.url, cluster.prefix, log) }
+    }
+    case 'nats': {
+      const [{ NatsBus }, { NatsState }] = await Promise.all([import('./bus/nats.js'), import('./cluster/nats.js')])
+      return {
+        bus: new NatsBus(cluster.nats.servers, log),
+        state: new NatsState(cluster.nats.servers, cluster.prefix, { jetstream: cluster.nats.jetstream, log }),
+      }
+    }
   }
 }

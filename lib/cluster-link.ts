@@ -1,21 +1,36 @@
 /**
  * This node's link to the cluster: the bus subscriptions (its inbox, the broadcast
  * subject, and each room it has local members in), envelopes out and in with at-most-
- * once delivery, the heartbeat into the shared state and the sweep of dead nodes.
+ * once delivery, the heartbeat into the shared state and the sweep of dead nodes, and
+ * the repair after an outage (the node writes its clients and memberships back).
  */
 import type { Application } from './application.js'
 import { decodeEnvelope, encodeEnvelope, newEnvelopeId, SeenIds, subjects, type BusEnvelope, type BusMessage, type BusStatus } from './bus/bus.js'
+import { resyncNode, type LocalClient } from './cluster/resync.js'
 import { encodeDelivery } from './protocol.js'
 import { currentTraceparent } from './tracing.js'
+
+/**
+ * Dead nodes are looked for at least this often, whatever the TTL, so their members are
+ * gone within the TTL plus 2 s (PROTOCOL.md section 6): a beat every third of a 15 s TTL
+ * would be too seldom on its own.
+ */
+const MAX_SWEEP_EVERY_MS = 1000
 
 export class ClusterLink {
   private readonly seen = new SeenIds()
   private readonly subject: ReturnType<typeof subjects>
-  private timer: NodeJS.Timeout | null = null
+  private timers: NodeJS.Timeout[] = []
   private readonly startedAt = Date.now()
   /** Messages that could not cross the bus since start. */
   undelivered = 0
   private outageLogged = false
+  /** The state may have missed writes (an outage, a failed heartbeat): write this node back at the next beat. */
+  private dirty = false
+  private registered = false
+  private beating: Promise<void> | null = null
+  private sweeping: Promise<void> | null = null
+  private stopped = false
 
   constructor(private readonly app: Application) {
     this.subject = subjects(app.config.cluster.prefix)
@@ -30,39 +45,123 @@ export class ClusterLink {
   async start(): Promise<void> {
     const { bus, state } = this.app
     bus.on('status', this.onStatus)
-    await Promise.all([bus.connect(), state.connect()])
+    try {
+      await Promise.all([bus.connect(), state.connect()])
+    } catch (err) {
+      // Whichever did connect would keep reconnecting, and the process alive, for nothing.
+      await Promise.all([bus.close().catch(() => {}), state.close().catch(() => {})])
+      throw err
+    }
     await bus.subscribe(this.subject.node(this.app.nodeId), this.onPayload)
     await bus.subscribe(this.subject.broadcast, this.onPayload)
     await this.beat()
-    const every = Math.max(50, Math.floor(this.app.config.cluster.node_ttl_ms / 3))
-    this.timer = setInterval(() => void this.beat(), every)
-    this.timer.unref()
+    const beatEvery = Math.max(50, Math.floor(this.app.config.cluster.node_ttl_ms / 3))
+    this.timers = [setInterval(() => void this.beat(), beatEvery), setInterval(() => void this.sweep(), Math.min(beatEvery, MAX_SWEEP_EVERY_MS))]
+    for (const timer of this.timers) timer.unref()
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer)
-    this.timer = null
+    this.stopped = true
+    for (const timer of this.timers) clearInterval(timer)
+    this.timers = []
+    await Promise.all([this.beating, this.sweeping])
+    // A last beat with a TTL of 0: the others see this node gone now, not a TTL later.
+    await this.app.state.heartbeat(this.nodeRecord(), 0).catch(() => {})
     this.app.bus.off('status', this.onStatus)
     await this.app.bus.close().catch(() => {})
     await this.app.state.close().catch(() => {})
   }
 
-  /** Heartbeat, then sweep the members of nodes that stopped heartbeating. */
-  private async beat(): Promise<void> {
-    const { state, config } = this.app
+  /** One beat at a time: a slow state must not pile beats up. */
+  private beat(): Promise<void> {
+    if (this.beating !== null || this.stopped) return this.beating ?? Promise.resolve()
+    this.beating = this.beatOnce().finally(() => (this.beating = null))
+    return this.beating
+  }
+
+  /** Heartbeat, and write this node back if the state lost it or missed writes. */
+  private async beatOnce(): Promise<void> {
+    const { state, config, log } = this.app
+    let known: boolean
     try {
-      await state.heartbeat({ node_id: this.app.nodeId, started_at: this.startedAt, seen_at: Date.now(), clients: this.app.server.size }, config.cluster.node_ttl_ms)
-      const removed = await state.sweepDeadNodes(config.cluster.node_ttl_ms)
-      for (const { room, member } of removed) {
-        const roomRecord = await state.getRoom(room)
-        if ((roomRecord?.presence_events ?? config.rooms.presence_events) === true) {
-          const frame = encodeDelivery('member_left', { room_id: room, client_id: member.client_id, user_id: member.user_id }, Date.now())
-          await this.app.deliverToRooms([room], frame, [])
-        }
-      }
-      if (removed.length > 0) this.app.log.info({ removed: removed.length }, 'removed members of dead nodes')
+      known = await state.heartbeat(this.nodeRecord(), config.cluster.node_ttl_ms)
     } catch (err) {
-      this.app.log.warn({ err: (err as Error).message }, 'cluster heartbeat failed')
+      if (!this.dirty) log.warn({ err: (err as Error).message }, 'cluster heartbeat failed; this node is written back once the state answers')
+      this.dirty = true
+      // The bus may be back before the state's own connection: try again soon, not a whole beat later.
+      if (this.registered && this.app.bus.status === 'up') setTimeout(() => void this.beat(), 500).unref()
+      return
+    }
+    try {
+      // At start too: a node restarted under the same node_id finds its previous life's
+      // clients still listed (nobody swept them, the id kept beating) and removes them.
+      if (!this.registered || !known || this.dirty) await this.resync(known)
+      this.registered = true
+    } catch (err) {
+      this.dirty = true
+      log.warn({ err: (err as Error).message }, 'cluster state update failed; retried at the next heartbeat')
+    }
+  }
+
+  private nodeRecord() {
+    return { node_id: this.app.nodeId, started_at: this.startedAt, seen_at: Date.now(), clients: this.app.server.size }
+  }
+
+  /** A write to the cluster state failed: it is repaired when this node writes itself back at the next beat. */
+  stateMissed(err: unknown): void {
+    if (!this.dirty) this.app.log.warn({ err: (err as Error)?.message }, 'cluster state write failed; repaired at the next heartbeat')
+    this.dirty = true
+  }
+
+  private async resync(known: boolean): Promise<void> {
+    const report = await resyncNode(this.app.state, this.app.nodeId, () => this.localClients())
+    this.dirty = false
+    if (!this.registered && report.removed === 0) return
+    this.app.log.info({ ...report, state_lost: this.registered && !known }, 'wrote this node back into the cluster state')
+  }
+
+  private localClients(): LocalClient[] {
+    const { server, rooms, nodeId } = this.app
+    const clients: LocalClient[] = []
+    for (const conn of server.connections.values()) {
+      if (conn.closeInfo !== null) continue
+      const records = []
+      for (const roomId of conn.rooms) {
+        const record = rooms.recordOf(roomId)
+        if (record !== null) records.push(record)
+      }
+      clients.push({
+        record: { client_id: conn.id, user_id: conn.userId, node_id: nodeId, connected_at: conn.connectedAt },
+        rooms: records,
+        isIn: (roomId) => conn.rooms.has(roomId),
+      })
+    }
+    return clients
+  }
+
+  /** One sweep at a time, once this node is registered. */
+  private sweep(): Promise<void> {
+    if (this.sweeping !== null || this.stopped || !this.registered) return this.sweeping ?? Promise.resolve()
+    this.sweeping = this.sweepOnce()
+      // A state that does not answer is already reported by the heartbeat.
+      .catch((err) => this.app.log.debug({ err: (err as Error).message }, 'sweep of dead nodes failed'))
+      .finally(() => (this.sweeping = null))
+    return this.sweeping
+  }
+
+  /** Removes the members of nodes that stopped heartbeating, and tells their rooms where presence is on. */
+  private async sweepOnce(): Promise<void> {
+    const { state, config } = this.app
+    const removed = await state.sweepDeadNodes(config.cluster.node_ttl_ms)
+    if (removed.length === 0) return
+    this.app.log.info({ removed: removed.length }, 'removed members of dead nodes')
+    const presence = new Map<string, boolean>()
+    for (const { room, member } of removed) {
+      let on = presence.get(room)
+      if (on === undefined) presence.set(room, (on = ((await state.getRoom(room))?.presence_events ?? config.rooms.presence_events) === true))
+      if (!on) continue
+      const frame = encodeDelivery('member_left', { room_id: room, client_id: member.client_id, user_id: member.user_id }, Date.now())
+      await this.app.deliverToRooms([room], frame, [])
     }
   }
 
@@ -101,6 +200,7 @@ export class ClusterLink {
   }
 
   private async send(subject: string, payload: Buffer): Promise<void> {
+    if (this.app.bus.status !== 'up') return this.failed(new Error('bus is down'))
     try {
       await this.app.bus.publish(subject, payload)
       if (this.app.listenerCount('bus_published') !== 0) this.app.emit('bus_published')
@@ -119,11 +219,15 @@ export class ClusterLink {
   }
 
   private onStatus(status: BusStatus): void {
-    if (status === 'up') {
-      if (this.outageLogged) this.app.log.info({ undelivered: this.undelivered }, 'bus is back')
-      this.outageLogged = false
-    } else this.app.log.warn('bus down')
     this.app.emit('bus_status', status)
+    if (!this.registered) return
+    if (status === 'up') {
+      this.app.log.info({ undelivered: this.undelivered }, 'bus up')
+      this.outageLogged = false
+      // Whatever failed during the outage is repaired now, not at the next scheduled beat.
+      this.dirty = true
+      void this.beat()
+    } else this.app.log.warn('bus down: cross-node delivery paused, local delivery goes on')
   }
 
   private onPayload(payload: Buffer): void {

@@ -61,6 +61,15 @@ convict.addFormat({
 const toNumber = (value: unknown) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value)
 
 convict.addFormat({
+  name: 'cluster-prefix',
+  validate(value: unknown) {
+    if (typeof value !== 'string' || !/^[a-zA-Z0-9_-]{1,64}$/.test(value)) {
+      throw new Error('must be 1..64 chars of [a-zA-Z0-9_-] (it names Redis keys, NATS subjects and JetStream buckets)')
+    }
+  },
+})
+
+convict.addFormat({
   name: 'positive-int',
   validate(value: unknown) {
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new Error('must be an integer ≥ 1')
@@ -190,11 +199,11 @@ const schema = {
   cluster: {
     node_id: { doc: 'This node\'s id; empty generates one.', format: 'node-id', default: '' },
     bus: { doc: 'memory (one process), redis or nats.', format: ['memory', 'redis', 'nats'], default: 'memory' },
-    prefix: { doc: 'Prefix of every bus subject and state key, so clusters can share a server.', format: String, default: 'wshub' },
+    prefix: { doc: 'Prefix of every bus subject and state key, so clusters can share a server.', format: 'cluster-prefix', default: 'wshub' },
     redis: { url: { doc: 'Redis URL.', format: String, default: 'redis://127.0.0.1:6379' } },
     nats: {
       servers: { doc: 'NATS servers.', format: 'string-list', default: ['nats://127.0.0.1:4222'] },
-      jetstream: { doc: 'Use JetStream for room history.', format: 'bool', default: false },
+      jetstream: { doc: 'Keep room history in a JetStream stream (else in JetStream KV documents; the NATS cluster state needs a server with JetStream either way).', format: 'bool', default: false },
     },
     node_ttl_ms: { doc: 'A node silent this long is dead; its members are removed.', format: 'positive-int', default: 15000 },
   },

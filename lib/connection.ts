@@ -93,7 +93,7 @@ export class Connection {
   setIdentity(identity: Identity): void {
     this.userId = identity.userId
     this.username = identity.username
-    this.permissions = new Permissions(identity.permissions)
+    this.permissions = Permissions.of(identity.permissions)
     this.claims = identity.claims
     this.expiresAt = identity.expiresAt
   }

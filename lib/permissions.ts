@@ -10,6 +10,9 @@ export const ADMIN_PERMISSION = 'admin:system'
 /** A compiled set of grants. */
 export class Permissions {
   static readonly none = new Permissions([])
+  // Optimization: every anonymous connection carries the same grants list; compiling it
+  // once saves an array copy and a Set per connection (about 250 B of heap each).
+  private static readonly compiled = new WeakMap<readonly string[], Permissions>()
   readonly list: readonly string[]
   readonly all: boolean
   private readonly exact: Set<string>
@@ -24,6 +27,23 @@ export class Permissions {
       if (grant.includes('*')) this.globs.push(globToRegExp(grant))
       else this.exact.add(grant)
     }
+  }
+
+  /**
+   * The compiled grants of a list, shared by every identity that carries the same list
+   * (compiled again if the list was changed since).
+   *
+   * @example
+   * ```ts
+   * Permissions.of(config.auth.anonymous_permissions) === Permissions.of(config.auth.anonymous_permissions)   // true
+   * ```
+   */
+  static of(grants: readonly string[]): Permissions {
+    const known = Permissions.compiled.get(grants)
+    if (known !== undefined && known.list.length === grants.length && known.list.every((grant, i) => grant === grants[i])) return known
+    const compiled = new Permissions(grants)
+    Permissions.compiled.set(grants, compiled)
+    return compiled
   }
 
   /**

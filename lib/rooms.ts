@@ -30,6 +30,10 @@ interface LocalRoom {
   presence: boolean
   /** Live frames held for members whose `since` replay is being read; null when none is. */
   held: Map<Connection, Buffer[]> | null
+  /** The room as the cluster knew it at the first local join: what a resync recreates if the state lost it. */
+  record: RoomRecord
+  /** Settles once the room's bus subject is subscribed. */
+  watched: Promise<void>
 }
 
 export class Rooms {
@@ -81,7 +85,7 @@ export class Rooms {
     }
     conn.rooms.add(roomId)
     const replaying = since !== null && this.app.config.rooms.history_size > 0
-    await this.addLocal(roomId, conn, this.presenceOn(outcome.room), replaying)
+    await this.addLocal(roomId, conn, outcome.room, replaying)
     let recovered: boolean | null = null
     if (since !== null) {
       if (!replaying) recovered = false
@@ -109,21 +113,32 @@ export class Rooms {
     const presence = this.local.get(roomId)?.presence ?? false
     conn.rooms.delete(roomId)
     await this.removeLocal(roomId, conn)
-    await this.app.state.leave(roomId, conn.id)
+    await this.leaveState(roomId, conn)
     if (presence) await this.presence(roomId, 'member_left', conn)
     this.emitLeft(roomId, conn, 'left')
   }
 
-  /** Removes a closed connection from every room, locally (the state drops it with the client record). */
+  /** Removes a closed connection from every room, locally and in the cluster state. */
   async leaveAll(conn: Connection): Promise<void> {
-    for (const roomId of conn.rooms) {
+    const rooms = [...conn.rooms]
+    conn.rooms.clear()
+    for (const roomId of rooms) {
       const presence = this.local.get(roomId)?.presence ?? false
       await this.removeLocal(roomId, conn)
-      await this.app.state.leave(roomId, conn.id)
+      await this.leaveState(roomId, conn)
       if (presence) await this.presence(roomId, 'member_left', conn).catch(() => {})
       this.emitLeft(roomId, conn, 'disconnect')
     }
-    conn.rooms.clear()
+  }
+
+  // The member has left here whatever the state says; one it could not hear (an outage)
+  // is repaired when the node writes itself back.
+  private async leaveState(roomId: string, conn: Connection): Promise<void> {
+    try {
+      await this.app.state.leave(roomId, conn.id)
+    } catch (err) {
+      this.app.link.stateMissed(err)
+    }
   }
 
   private emitLeft(room: string, conn: Connection, reason: RoomLeftReason): void {
@@ -141,13 +156,21 @@ export class Rooms {
    * the member must receive live frames from the moment it counts as one, but the
    * history read takes a while.
    */
-  private async addLocal(roomId: string, conn: Connection, presence: boolean, hold: boolean): Promise<void> {
+  private async addLocal(roomId: string, conn: Connection, record: RoomRecord, hold: boolean): Promise<void> {
     let room = this.local.get(roomId)
-    const isNew = room === undefined
-    if (room === undefined) this.local.set(roomId, (room = { members: new Set(), presence, held: null }))
+    if (room === undefined) {
+      const watched = this.app.link.watchRoom(roomId)
+      this.local.set(roomId, (room = { members: new Set(), presence: this.presenceOn(record), held: null, record, watched }))
+    }
     room.members.add(conn)
     if (hold) (room.held ??= new Map()).set(conn, [])
-    if (isNew) await this.app.link.watchRoom(roomId)
+    // A join that lands while the first one subscribes must not answer before it.
+    await room.watched
+  }
+
+  /** The record of a room this node has members in, or null. */
+  recordOf(roomId: string): RoomRecord | null {
+    return this.local.get(roomId)?.record ?? null
   }
 
   /** Sends the history entries after `since`, then the live frames held meanwhile that are newer. */

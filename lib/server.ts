@@ -211,20 +211,34 @@ export class WsServer implements ConnectionHost {
     ws.on('close', onClose)
     ws.on('error', onSocketError)
     this.connections.set(id, conn)
+    // The client learns its id from the welcome and may hand it to others at once, so the
+    // cluster must know the id first: frames wait in the backlog until it is registered.
+    conn.busy = true
+    app.state
+      .addClient({ client_id: id, user_id: conn.userId, node_id: app.nodeId, connected_at: conn.connectedAt })
+      .catch((err) => app.link.stateMissed(err))
+      .then(() => this.welcome(conn))
+    app.log.info({ client_id: id, remote: ip, user_id: conn.userId }, 'connection')
+  }
+
+  /** Sends the welcome, then lets the app see the connection and its first frames. */
+  private welcome(conn: Connection): void {
+    const { app } = this
+    // Gone before it was registered: it never was a connection for the app.
+    if (conn.closeInfo !== null) return
     conn.send(
       encodeFrame('welcome', {
-        client_id: id,
+        client_id: conn.id,
         node_id: app.nodeId,
         user_id: conn.userId,
         protocol: 1,
         heartbeat_ms: app.config.heartbeat.interval_ms,
       }),
     )
-    app.state
-      .addClient({ client_id: id, user_id: conn.userId, node_id: app.nodeId, connected_at: conn.connectedAt })
-      .catch((err) => app.log.warn({ err: (err as Error).message, client_id: id }, 'could not register the client in the cluster state'))
-    app.log.info({ client_id: id, remote: ip, user_id: conn.userId }, 'connection')
-    app.emit('connection', conn, { ...clientEventInfo(conn, conn.connectedAt), remoteAddress: ip })
+    app.emit('connection', conn, { ...clientEventInfo(conn, conn.connectedAt), remoteAddress: conn.remoteAddress })
+    conn.busy = false
+    const first = conn.backlog?.shift()
+    if (first !== undefined) void app.dispatch(conn, first)
   }
 
   /** One inbound frame from a connection. */
@@ -287,7 +301,7 @@ export class WsServer implements ConnectionHost {
         await app.rooms.leaveAll(conn)
         await app.state.removeClient(conn.id)
       } catch (err) {
-        app.log.warn({ err: (err as Error).message, client_id: conn.id }, 'could not remove the client from the cluster state')
+        app.link.stateMissed(err)
       }
     })()
     this.cleanups.add(cleanup)

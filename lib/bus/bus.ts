@@ -17,13 +17,18 @@ export interface Bus extends Pick<EventEmitter, 'on' | 'off' | 'once'> {
   readonly status: BusStatus
   /** Connects; resolves once publishing and subscribing work. */
   connect(): Promise<void>
-  /** Publishes bytes to a subject. Rejects while the bus is down. */
+  /** Publishes bytes to a subject; a bus delivers them to its own subscription too. Rejects while the bus is down. */
   publish(subject: string, payload: Buffer): Promise<void>
-  /** Subscribes a handler to a subject (one handler per subject per node). */
+  /**
+   * Subscribes a handler to a subject (one handler per subject per node; a second call
+   * replaces the first). Resolves once publishes from other nodes reach it; while the
+   * bus is down the subscription is kept and made when the bus is back.
+   */
   subscribe(subject: string, handler: (payload: Buffer) => void): Promise<void>
   unsubscribe(subject: string): Promise<void>
   close(): Promise<void>
   // Events: 'status' (BusStatus) when it changes; 'error' never: failures are statuses.
+  // An implementation reconnects by itself, forever, and subscribes again on reconnect.
 }
 
 /** What crosses the bus, by kind. `frame` is the exact text to send to clients. */
@@ -64,10 +69,19 @@ export function decodeEnvelope(payload: Buffer): BusEnvelope {
   return header
 }
 
+// A room id may hold dots (`a.b`, even `..`), which NATS reads as token separators:
+// such ids travel as `=` + base64url, a form no plain room id can take.
+const PLAIN_TOKEN = /^[A-Za-z0-9_:-]+$/
+
+/** A room id as one subject token, the same on every bus. */
+export function roomToken(room: string): string {
+  return PLAIN_TOKEN.test(room) ? room : `=${Buffer.from(room).toString('base64url')}`
+}
+
 /** Subject names, all under the cluster prefix. */
 export function subjects(prefix: string) {
   return {
-    room: (room: string) => `${prefix}.room.${room}`,
+    room: (room: string) => `${prefix}.room.${roomToken(room)}`,
     node: (nodeId: string) => `${prefix}.node.${nodeId}`,
     broadcast: `${prefix}.broadcast`,
   }

@@ -105,19 +105,29 @@ export class MemoryState implements ClusterState {
     return [...(this.clientRooms.get(clientId) ?? [])]
   }
 
-  async heartbeat(node: NodeRecord, ttlMs: number): Promise<void> {
+  async clientsOfNode(nodeId: string): Promise<string[]> {
+    const ids = new Set<string>()
+    for (const client of this.clients.values()) if (client.node_id === nodeId) ids.add(client.client_id)
+    for (const room of this.rooms.values()) for (const member of room.members.values()) if (member.node_id === nodeId) ids.add(member.client_id)
+    return [...ids]
+  }
+
+  async heartbeat(node: NodeRecord, ttlMs: number): Promise<boolean> {
+    const known = this.nodeRecords.has(node.node_id)
     this.nodeRecords.set(node.node_id, { ...node, ttl: ttlMs })
+    return known
   }
 
   async nodes(): Promise<NodeRecord[]> {
     const now = Date.now()
-    return [...this.nodeRecords.values()].filter((n) => now - n.seen_at <= n.ttl).map(({ ttl: _ttl, ...node }) => node)
+    return [...this.nodeRecords.values()].filter((n) => n.ttl > 0 && now - n.seen_at <= n.ttl).map(({ ttl: _ttl, ...node }) => node)
   }
 
-  async sweepDeadNodes(ttlMs: number): Promise<Array<{ room: string; member: MemberRecord }>> {
+  // Each node is judged by the TTL it beat with, as in the other implementations.
+  async sweepDeadNodes(_ttlMs: number): Promise<Array<{ room: string; member: MemberRecord }>> {
     const now = Date.now()
     const dead = new Set<string>()
-    for (const [id, node] of this.nodeRecords) if (now - node.seen_at > ttlMs) dead.add(id)
+    for (const [id, node] of this.nodeRecords) if (node.ttl <= 0 || now - node.seen_at > node.ttl) dead.add(id)
     const removed: Array<{ room: string; member: MemberRecord }> = []
     if (dead.size === 0) return removed
     for (const id of dead) this.nodeRecords.delete(id)

@@ -75,8 +75,17 @@ export interface ClusterState {
   /** The rooms one client is in. */
   roomsOf(clientId: string): Promise<string[]>
 
-  /** Records this node as alive (every third of the TTL). */
-  heartbeat(node: NodeRecord, ttlMs: number): Promise<void>
+  /** The ids of the clients (and members) the state holds for one node. */
+  clientsOfNode(nodeId: string): Promise<string[]>
+
+  /**
+   * Records this node as alive for `ttlMs` (it beats every third of the TTL). Resolves
+   * to whether the state already knew the node: false on its first beat, and after the
+   * state lost it (a Redis restarted empty) or swept it (a node silent past its TTL),
+   * when the node must write its clients and memberships back. A TTL of 0 says the node
+   * is leaving: it is gone from `nodes()` at once and the next sweep removes what it held.
+   */
+  heartbeat(node: NodeRecord, ttlMs: number): Promise<boolean>
   nodes(): Promise<NodeRecord[]>
   /** Removes every member and client of nodes not seen within their TTL; resolves to the removed memberships. */
   sweepDeadNodes(ttlMs: number): Promise<Array<{ room: string; member: MemberRecord }>>

@@ -1,0 +1,48 @@
+/**
+ * The one place that imports ioredis: connections for the Redis bus and state, set up to
+ * fail fast while Redis is away and to reconnect by themselves, forever.
+ */
+import { Redis, type RedisOptions } from 'ioredis'
+import type { Logger } from 'pino'
+
+export type { Redis }
+
+/**
+ * A lazily connecting ioredis client named `name` (visible in `CLIENT LIST`).
+ *
+ * @example
+ * ```ts
+ * const redis = openRedis('redis://127.0.0.1:6379', 'wshub-state')
+ * await redis.connect()
+ * ```
+ */
+export function openRedis(url: string, name: string, log?: Logger, overrides: RedisOptions = {}): Redis {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectionName: name,
+    // A command issued while Redis is away fails now rather than waiting in a queue:
+    // the caller counts it as undelivered or repairs it later, instead of piling it up.
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    autoResubscribe: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    commandTimeout: 2000,
+    // Never give up: a retry every ≤ 500 ms, so a returning Redis is found within a second.
+    retryStrategy: (times: number) => Math.min(50 * times, 500),
+    ...overrides,
+  })
+  // Without a listener ioredis prints every failed reconnect; the status events say it once.
+  redis.on('error', (err: Error) => log?.debug({ err: err.message, connection: name }, 'redis connection error'))
+  return redis
+}
+
+/** Connects, or throws an error that names the config key to check. */
+export async function connectRedis(redis: Redis, what: string): Promise<void> {
+  try {
+    await redis.connect()
+  } catch (err) {
+    redis.disconnect()
+    throw new Error(`could not reach Redis for the ${what} (cluster.redis.url): ${(err as Error).message}`)
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * The Redis bus: PUBLISH on one connection, SUBSCRIBE on a dedicated subscriber
+ * connection (a subscribed Redis connection can do nothing else). ioredis reconnects by
+ * itself, forever; this class keeps the subjects it should be subscribed to and
+ * subscribes them again on every reconnect, so a subscription asked for during an
+ * outage is made when Redis is back. Status is up while both connections are ready and
+ * the subscriptions are in place.
+ */
+import { EventEmitter } from 'node:events'
+import { connectRedis, openRedis, type Redis } from './redis-client.js'
+import type { Logger } from 'pino'
+import type { Bus, BusStatus } from './bus.js'
+
+type Handler = (payload: Buffer) => void
+
+/** How often the publisher connection is pinged, to notice a server that stopped answering. */
+const PING_EVERY_MS = 1000
+
+export class RedisBus extends EventEmitter implements Bus {
+  status: BusStatus = 'down'
+  private readonly pub: Redis
+  private readonly sub: Redis
+  private readonly handlers = new Map<string, Handler>()
+  private subscribed = false
+  /** The last ping went unanswered: down until the publisher is ready again. */
+  private silent = false
+  private closed = false
+  private pinger: NodeJS.Timeout | null = null
+
+  /**
+   * @example
+   * ```ts
+   * const bus = new RedisBus('redis://127.0.0.1:6379')
+   * await bus.connect()
+   * await bus.subscribe('wshub.broadcast', (bytes) => console.log(bytes.toString()))
+   * ```
+   */
+  constructor(url: string, log?: Logger) {
+    super()
+    this.pub = openRedis(url, 'wshub-bus-pub', log)
+    // This connection waits for messages, never for a command's answer: no command timeout.
+    this.sub = openRedis(url, 'wshub-bus-sub', log, { commandTimeout: undefined })
+    this.pub.on('ready', () => {
+      this.silent = false
+      this.refresh()
+    })
+    this.pub.on('close', () => this.refresh())
+    this.sub.on('ready', () => void this.resubscribe())
+    this.sub.on('close', () => {
+      this.subscribed = false
+      this.refresh()
+    })
+    this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+      const subject = channel.toString()
+      try {
+        this.handlers.get(subject)?.(message)
+      } catch (err) {
+        log?.error({ err, subject }, 'bus handler failed')
+      }
+    })
+  }
+
+  async connect(): Promise<void> {
+    try {
+      await Promise.all([connectRedis(this.pub, 'cluster bus'), connectRedis(this.sub, 'cluster bus')])
+    } catch (err) {
+      this.pub.disconnect()
+      this.sub.disconnect()
+      throw err
+    }
+    if (this.status !== 'up') await this.until('up')
+    this.pinger = setInterval(() => this.ping(), PING_EVERY_MS)
+    this.pinger.unref()
+  }
+
+  async publish(subject: string, payload: Buffer): Promise<void> {
+    if (this.status !== 'up') throw new Error('redis bus is down')
+    await this.pub.publish(subject, payload)
+  }
+
+  async subscribe(subject: string, handler: Handler): Promise<void> {
+    const had = this.handlers.has(subject)
+    this.handlers.set(subject, handler)
+    if (had || this.sub.status !== 'ready') return
+    // A failure here is repaired by the resubscribe that follows the reconnect.
+    await this.sub.subscribe(subject).catch(() => {})
+  }
+
+  async unsubscribe(subject: string): Promise<void> {
+    if (!this.handlers.delete(subject) || this.sub.status !== 'ready') return
+    await this.sub.unsubscribe(subject).catch(() => {})
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    if (this.pinger) clearInterval(this.pinger)
+    this.handlers.clear()
+    this.pub.disconnect()
+    this.sub.disconnect()
+    this.setStatus('down')
+  }
+
+  private async resubscribe(): Promise<void> {
+    this.subscribed = false
+    const subjects = [...this.handlers.keys()]
+    try {
+      if (subjects.length > 0) await this.sub.subscribe(...subjects)
+      this.subscribed = this.sub.status === 'ready'
+    } catch {
+      // Retried on the next reconnect; the status stays down meanwhile.
+    }
+    this.refresh()
+  }
+
+  private ping(): void {
+    if (this.pub.status !== 'ready') return
+    // A server that stopped answering (not closed) is found by the command timeout. The
+    // status goes down now: a socket to a frozen peer may take long to report its close.
+    this.pub.ping().catch(() => {
+      if (this.closed || this.pub.status !== 'ready') return
+      this.silent = true
+      this.refresh()
+      this.pub.disconnect(true)
+    })
+  }
+
+  private refresh(): void {
+    this.setStatus(!this.closed && !this.silent && this.subscribed && this.pub.status === 'ready' && this.sub.status === 'ready' ? 'up' : 'down')
+  }
+
+  private until(status: BusStatus): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (now: BusStatus) => {
+        if (now !== status) return
+        this.off('status', check)
+        resolve()
+      }
+      this.on('status', check)
+    })
+  }
+
+  private setStatus(status: BusStatus): void {
+    if (this.status === status) return
+    this.status = status
+    this.emit('status', status)
+  }
+}

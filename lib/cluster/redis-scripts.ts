@@ -1,0 +1,140 @@
+/**
+ * The Lua scripts of the Redis cluster state: each one step Redis runs atomically, so
+ * `max_clients`, the sweep of a dead node and the token buckets hold across nodes
+ * without locks. Times come from the Redis server (`TIME`), so nodes' clocks need not
+ * agree. Keys are named in lib/cluster/redis.ts; every key of one cluster shares the
+ * hash tag `{prefix}`, so they all live in one slot.
+ */
+
+const now = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`
+
+/** KEYS: rooms, members of the room, rooms of the client, clients of the node. ARGV: room, client, member JSON, record JSON to create or ''. */
+export const join = `
+local rec = redis.call('HGET', KEYS[1], ARGV[1])
+local created = 0
+if not rec then
+  if ARGV[4] == '' then return {'not_found'} end
+  rec = ARGV[4]
+  redis.call('HSET', KEYS[1], ARGV[1], rec)
+  created = 1
+end
+if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then return {'already_member'} end
+local max = tonumber(cjson.decode(rec).max_clients) or 0
+local n = redis.call('HLEN', KEYS[2])
+if max > 0 and n >= max then return {'full'} end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+redis.call('SADD', KEYS[3], ARGV[1])
+redis.call('SADD', KEYS[4], ARGV[2])
+return {'joined', n + 1, created, rec}`
+
+/** KEYS: members of the room, rooms of the client. ARGV: room, client. */
+export const leave = `
+local removed = redis.call('HDEL', KEYS[1], ARGV[2])
+redis.call('SREM', KEYS[2], ARGV[1])
+return removed`
+
+/** KEYS: clients, client ids, rooms of the client, clients of the node. ARGV: key prefix, client. */
+export const removeClient = `
+for _, room in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  redis.call('HDEL', ARGV[1] .. 'm:' .. room, ARGV[2])
+end
+redis.call('DEL', KEYS[3])
+redis.call('HDEL', KEYS[1], ARGV[2])
+redis.call('ZREM', KEYS[2], ARGV[2])
+redis.call('SREM', KEYS[4], ARGV[2])
+return 1`
+
+/** KEYS: rooms, members of the room. ARGV: key prefix, room. Resolves to the member JSONs, or false when there was no room. */
+export const deleteRoom = `
+if redis.call('HDEL', KEYS[1], ARGV[2]) == 0 then return false end
+local members = redis.call('HVALS', KEYS[2])
+for _, client in ipairs(redis.call('HKEYS', KEYS[2])) do
+  redis.call('SREM', ARGV[1] .. 'cr:' .. client, ARGV[2])
+end
+redis.call('DEL', KEYS[2], ARGV[1] .. 'h:' .. ARGV[2], ARGV[1] .. 'hn:' .. ARGV[2])
+return members`
+
+/** KEYS: node expiries, node records. ARGV: node, record JSON, ttl ms. Resolves to 1 when the node was known. */
+export const heartbeat = `
+${now}
+local added = redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return 1 - added`
+
+/** KEYS: node expiries, node records. Resolves to the records of live nodes. */
+export const liveNodes = `
+${now}
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')
+if #ids == 0 then return {} end
+return redis.call('HMGET', KEYS[2], unpack(ids))`
+
+/**
+ * KEYS: node expiries, node records, clients, client ids. ARGV: key prefix.
+ * Removes every member and client of nodes past their expiry; resolves to
+ * [room, member JSON, ...] of what it removed. Atomic, so when several live nodes sweep
+ * at once exactly one of them reports each removal.
+ */
+export const sweep = `
+${now}
+local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+local removed = {}
+for _, node in ipairs(dead) do
+  local nodeClients = ARGV[1] .. 'nc:' .. node
+  for _, client in ipairs(redis.call('SMEMBERS', nodeClients)) do
+    local clientRooms = ARGV[1] .. 'cr:' .. client
+    for _, room in ipairs(redis.call('SMEMBERS', clientRooms)) do
+      local members = ARGV[1] .. 'm:' .. room
+      local member = redis.call('HGET', members, client)
+      if member then
+        redis.call('HDEL', members, client)
+        removed[#removed + 1] = room
+        removed[#removed + 1] = member
+      end
+    end
+    redis.call('DEL', clientRooms)
+    redis.call('HDEL', KEYS[3], client)
+    redis.call('ZREM', KEYS[4], client)
+  end
+  redis.call('DEL', nodeClients)
+  redis.call('ZREM', KEYS[1], node)
+  redis.call('HDEL', KEYS[2], node)
+end
+return removed`
+
+/** KEYS: the bucket. ARGV: rate per second, burst. Resolves to ms until a token is free (0 = taken). */
+export const takeToken = `
+${now}
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(b[1]) or burst
+local at = tonumber(b[2]) or now
+tokens = math.min(burst, tokens + (now - at) * rate / 1000)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) * 1000 / rate) end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
+return wait`
+
+/** KEYS: rooms, history counter. ARGV: room. Resolves to the next offset, or false when there is no room. */
+export const nextOffset = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return false end
+return redis.call('INCR', KEYS[2])`
+
+/** KEYS: history. ARGV: offset, frame, size. */
+export const appendHistory = `
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[3]) + 1))
+return 1`
+
+/** KEYS: history, history counter. ARGV: since. Resolves to {last offset, first kept offset or -1, offset, frame, ...}. */
+export const readHistory = `
+local last = tonumber(redis.call('GET', KEYS[2]) or '0')
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+local out = {last, first[2] and tonumber(first[2]) or -1}
+local entries = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES')
+for i = 1, #entries, 2 do
+  out[#out + 1] = tonumber(entries[i + 1])
+  out[#out + 1] = entries[i]
+end
+return out`

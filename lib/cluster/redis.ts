@@ -1,0 +1,218 @@
+/**
+ * The cluster state in Redis. Data model, every key under the hash tag `{prefix}`:
+ *
+ * | key | type | holds |
+ * | --- | --- | --- |
+ * | `{p}:rooms` | hash | room id → RoomRecord JSON |
+ * | `{p}:m:<room>` | hash | client id → MemberRecord JSON (the room's members) |
+ * | `{p}:cr:<client>` | set | the rooms of one client |
+ * | `{p}:nc:<node>` | set | the clients of one node (for the sweep) |
+ * | `{p}:clients` | hash | client id → ClientRecord JSON |
+ * | `{p}:client-ids` | sorted set | client ids, all score 0: lexical order for cursor paging |
+ * | `{p}:nodes` | hash | node id → NodeRecord JSON |
+ * | `{p}:node-expiry` | sorted set | node id → when it dies without a heartbeat (server ms) |
+ * | `{p}:d:<key>` | string, PX | a dedup outcome, expiring with the window |
+ * | `{p}:tb:<key>` | hash, PX | a token bucket: tokens, at |
+ * | `{p}:h:<room>` | sorted set | the room's history: offset → frame |
+ * | `{p}:hn:<room>` | string | the room's last offset (INCR) |
+ *
+ * Join, leave, client removal, room deletion, the heartbeat, the sweep and the token
+ * bucket are Lua scripts (lib/cluster/redis-scripts.ts), each atomic.
+ *
+ * History is a sorted set and a counter rather than a stream: the offset is taken
+ * (INCR) before the frame that carries it is made, so two nodes may append out of
+ * order; a stream refuses an id below its last, a sorted set orders by offset whatever
+ * the arrival order. The shared hash tag keeps one cluster's keys in one slot, which a
+ * Redis Cluster would need (some scripts name keys at run time); only a single Redis
+ * server is tested.
+ */
+import type { Logger } from 'pino'
+import { connectRedis, openRedis, type Redis } from '../bus/redis-client.js'
+import * as scripts from './redis-scripts.js'
+import type {
+  ClientRecord, ClusterState, DedupOutcome, HistoryEntry, HistoryReplay, JoinOutcome, MemberRecord, NodeRecord, RoomRecord,
+} from './state.js'
+
+type Script = (...args: Array<string | number>) => Promise<unknown>
+
+const pending = JSON.stringify({ ok: true })
+
+export class RedisState implements ClusterState {
+  private readonly redis: Redis
+  /** `{prefix}:`: every key starts with it. */
+  private readonly k: string
+  private readonly script: Record<keyof typeof scripts, Script>
+
+  /**
+   * @example
+   * ```ts
+   * const state = new RedisState('redis://127.0.0.1:6379', 'wshub')
+   * await state.connect()
+   * ```
+   */
+  constructor(url: string, prefix: string, log?: Logger) {
+    this.redis = openRedis(url, 'wshub-state', log)
+    this.k = `{${prefix}}:`
+    const numberOfKeys: Record<keyof typeof scripts, number> = {
+      join: 4, leave: 2, removeClient: 4, deleteRoom: 2, heartbeat: 2, liveNodes: 2, sweep: 4, takeToken: 1, nextOffset: 2, appendHistory: 1, readHistory: 2,
+    }
+    this.script = {} as Record<keyof typeof scripts, Script>
+    for (const name of Object.keys(numberOfKeys) as Array<keyof typeof scripts>) {
+      // defineCommand runs EVALSHA and falls back to EVAL, so a restarted Redis needs nothing.
+      this.redis.defineCommand(`wshub_${name}`, { numberOfKeys: numberOfKeys[name], lua: scripts[name] })
+      const command = (this.redis as unknown as Record<string, Script>)[`wshub_${name}`]!
+      this.script[name] = command.bind(this.redis)
+    }
+  }
+
+  async connect(): Promise<void> {
+    await connectRedis(this.redis, 'cluster state')
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect()
+  }
+
+  async createRoom(room: RoomRecord): Promise<boolean> {
+    return (await this.redis.hsetnx(`${this.k}rooms`, room.id, JSON.stringify(room))) === 1
+  }
+
+  async getRoom(id: string): Promise<RoomRecord | null> {
+    const json = await this.redis.hget(`${this.k}rooms`, id)
+    return json === null ? null : (JSON.parse(json) as RoomRecord)
+  }
+
+  async deleteRoom(id: string): Promise<MemberRecord[] | null> {
+    const members = (await this.script.deleteRoom(`${this.k}rooms`, `${this.k}m:${id}`, this.k, id)) as string[] | null
+    return members === null ? null : members.map((json) => JSON.parse(json) as MemberRecord)
+  }
+
+  async listRooms(): Promise<Array<RoomRecord & { members: number }>> {
+    const rooms = Object.values(await this.redis.hgetall(`${this.k}rooms`)).map((json) => JSON.parse(json) as RoomRecord)
+    if (rooms.length === 0) return []
+    const pipeline = this.redis.pipeline()
+    for (const room of rooms) pipeline.hlen(`${this.k}m:${room.id}`)
+    const counts = (await pipeline.exec()) ?? []
+    return rooms.map((room, i) => ({ ...room, members: Number(counts[i]?.[1] ?? 0) }))
+  }
+
+  async join(roomId: string, member: MemberRecord, autoCreate: RoomRecord | null): Promise<JoinOutcome> {
+    const k = this.k
+    const result = (await this.script.join(
+      `${k}rooms`, `${k}m:${roomId}`, `${k}cr:${member.client_id}`, `${k}nc:${member.node_id}`,
+      roomId, member.client_id, JSON.stringify(member), autoCreate === null ? '' : JSON.stringify(autoCreate),
+    )) as [string, number?, number?, string?]
+    const status = result[0]
+    if (status === 'joined') return { status, members: result[1]!, created: result[2] === 1, room: JSON.parse(result[3]!) as RoomRecord }
+    return { status: status as 'not_found' | 'full' | 'already_member' }
+  }
+
+  async leave(roomId: string, clientId: string): Promise<boolean> {
+    return (await this.script.leave(`${this.k}m:${roomId}`, `${this.k}cr:${clientId}`, roomId, clientId)) === 1
+  }
+
+  async members(roomId: string): Promise<MemberRecord[] | null> {
+    const [[, exists], [, values]] = (await this.redis.multi().hexists(`${this.k}rooms`, roomId).hvals(`${this.k}m:${roomId}`).exec()) as [[unknown, number], [unknown, string[]]]
+    return exists === 1 ? values.map((json) => JSON.parse(json) as MemberRecord) : null
+  }
+
+  async addClient(client: ClientRecord): Promise<void> {
+    await this.redis
+      .multi()
+      .hset(`${this.k}clients`, client.client_id, JSON.stringify(client))
+      .zadd(`${this.k}client-ids`, 0, client.client_id)
+      .sadd(`${this.k}nc:${client.node_id}`, client.client_id)
+      .exec()
+  }
+
+  async removeClient(clientId: string): Promise<void> {
+    const k = this.k
+    await this.script.removeClient(`${k}clients`, `${k}client-ids`, `${k}cr:${clientId}`, `${k}nc:${nodeOf(clientId)}`, k, clientId)
+  }
+
+  async getClient(clientId: string): Promise<ClientRecord | null> {
+    const json = await this.redis.hget(`${this.k}clients`, clientId)
+    return json === null ? null : (JSON.parse(json) as ClientRecord)
+  }
+
+  async listClients(limit: number, cursor: string | null): Promise<{ clients: ClientRecord[]; next: string | null }> {
+    const ids = await this.redis.zrangebylex(`${this.k}client-ids`, cursor === null ? '-' : `(${cursor}`, '+', 'LIMIT', 0, limit + 1)
+    const more = ids.length > limit
+    if (more) ids.length = limit
+    if (ids.length === 0) return { clients: [], next: null }
+    const records = await this.redis.hmget(`${this.k}clients`, ...ids)
+    const clients = records.filter((json): json is string => json !== null).map((json) => JSON.parse(json) as ClientRecord)
+    return { clients, next: more ? ids[ids.length - 1]! : null }
+  }
+
+  async countClients(): Promise<number> {
+    return this.redis.hlen(`${this.k}clients`)
+  }
+
+  async roomsOf(clientId: string): Promise<string[]> {
+    return this.redis.smembers(`${this.k}cr:${clientId}`)
+  }
+
+  async clientsOfNode(nodeId: string): Promise<string[]> {
+    return this.redis.smembers(`${this.k}nc:${nodeId}`)
+  }
+
+  async heartbeat(node: NodeRecord, ttlMs: number): Promise<boolean> {
+    return (await this.script.heartbeat(`${this.k}node-expiry`, `${this.k}nodes`, node.node_id, JSON.stringify(node), ttlMs)) === 1
+  }
+
+  async nodes(): Promise<NodeRecord[]> {
+    const records = (await this.script.liveNodes(`${this.k}node-expiry`, `${this.k}nodes`)) as Array<string | null>
+    return records.filter((json): json is string => json !== null).map((json) => JSON.parse(json) as NodeRecord)
+  }
+
+  // The expiry each node wrote with its heartbeat decides, not `_ttlMs`: a node beats with its own TTL.
+  async sweepDeadNodes(_ttlMs: number): Promise<Array<{ room: string; member: MemberRecord }>> {
+    const k = this.k
+    const flat = (await this.script.sweep(`${k}node-expiry`, `${k}nodes`, `${k}clients`, `${k}client-ids`, k)) as string[]
+    const removed: Array<{ room: string; member: MemberRecord }> = []
+    for (let i = 0; i < flat.length; i += 2) removed.push({ room: flat[i]!, member: JSON.parse(flat[i + 1]!) as MemberRecord })
+    return removed
+  }
+
+  async dedupClaim(key: string, ttlMs: number): Promise<DedupOutcome | null> {
+    const redisKey = `${this.k}d:${key}`
+    if ((await this.redis.set(redisKey, pending, 'PX', ttlMs, 'NX')) === 'OK') return null
+    const earlier = await this.redis.get(redisKey)
+    // Expired between the two commands: claim it again.
+    if (earlier === null) return (await this.redis.set(redisKey, pending, 'PX', ttlMs, 'NX')) === 'OK' ? null : { ok: true }
+    return JSON.parse(earlier) as DedupOutcome
+  }
+
+  async dedupSettle(key: string, outcome: DedupOutcome, ttlMs: number): Promise<void> {
+    await this.redis.set(`${this.k}d:${key}`, JSON.stringify(outcome), 'PX', ttlMs)
+  }
+
+  async takeToken(key: string, rate: number, burst: number): Promise<number> {
+    return Number(await this.script.takeToken(`${this.k}tb:${key}`, rate, burst))
+  }
+
+  async appendHistory(roomId: string, size: number, makeFrame: (offset: number) => string): Promise<HistoryEntry> {
+    const k = this.k
+    const offset = (await this.script.nextOffset(`${k}rooms`, `${k}hn:${roomId}`, roomId)) as number | null
+    if (offset === null) throw new Error(`room ${roomId} does not exist`)
+    const frame = makeFrame(offset)
+    await this.script.appendHistory(`${k}h:${roomId}`, offset, frame, size)
+    return { offset, frame }
+  }
+
+  async history(roomId: string, since: number): Promise<HistoryReplay> {
+    const out = (await this.script.readHistory(`${this.k}h:${roomId}`, `${this.k}hn:${roomId}`, since)) as Array<number | string>
+    const last = out[0] as number
+    const first = out[1] as number
+    if (since < last && (first === -1 || first > since + 1)) return { recovered: false, entries: [] }
+    const entries: HistoryEntry[] = []
+    for (let i = 2; i < out.length; i += 2) entries.push({ offset: out[i] as number, frame: out[i + 1] as string })
+    return { recovered: true, entries }
+  }
+}
+
+function nodeOf(clientId: string): string {
+  const dot = clientId.indexOf('.')
+  return dot > 0 ? clientId.slice(0, dot) : clientId
+}

@@ -1,0 +1,84 @@
+/**
+ * Clusters for integration tests: several real `wshub` processes (spawnNode) or several
+ * in-process apps (startNode), joined by a real Redis or NATS started for the test file.
+ */
+import { spawnNode, type NodeProcess } from './process.js'
+import { startNode, type TestNode } from './node.js'
+import { TestClient } from './ws-client.js'
+import type { Backend } from './backends.js'
+import type { ConfigInput } from '../../lib/config.js'
+import { testPrefix } from './services.js'
+
+export interface ProcessCluster {
+  nodes: NodeProcess[]
+  prefix: string
+  /** A client of node `i`; closed by `close()`. */
+  connect(i: number): Promise<TestClient>
+  /** Stops every node still running (SIGTERM, by PID) and closes the clients. */
+  close(): Promise<void>
+}
+
+/** The WSHUB_* environment of a node on this backend. */
+export function clusterEnv(backend: Backend, prefix: string, nodeId: string, env: Record<string, string> = {}): Record<string, string> {
+  const url = backend.service!.url
+  return {
+    WSHUB_CLUSTER_BUS: backend.name,
+    WSHUB_CLUSTER_PREFIX: prefix,
+    WSHUB_CLUSTER_NODE_ID: nodeId,
+    ...(backend.name === 'redis' ? { WSHUB_CLUSTER_REDIS_URL: url } : { WSHUB_CLUSTER_NATS_SERVERS: url }),
+    WSHUB_LOG_LEVEL: 'info',
+    ...env,
+  }
+}
+
+/** Spawns `count` node processes on one cluster prefix. */
+export async function spawnCluster(backend: Backend, count: number, env: Record<string, string> = {}): Promise<ProcessCluster> {
+  const prefix = testPrefix()
+  const nodes = await Promise.all(Array.from({ length: count }, (_, i) => spawnNode(clusterEnv(backend, prefix, `${prefix}n${i + 1}`, env))))
+  const clients: TestClient[] = []
+  return {
+    nodes,
+    prefix,
+    async connect(i) {
+      const client = await TestClient.connect(`ws://127.0.0.1:${nodes[i]!.port}/ws`)
+      clients.push(client)
+      return client
+    },
+    async close() {
+      for (const c of clients) c.socket.terminate()
+      await Promise.all(
+        nodes.map(async (node) => {
+          if (node.child.exitCode !== null || node.child.signalCode !== null) return
+          node.child.kill('SIGTERM')
+          await node.exited
+        }),
+      )
+    },
+  }
+}
+
+/** Starts `count` apps in this process on one cluster prefix, each with its own bus and state connections. */
+export async function startCluster(backend: Backend, count: number, config: ConfigInput = {}): Promise<{ nodes: TestNode[]; prefix: string; close(): Promise<void> }> {
+  const prefix = testPrefix()
+  const nodes: TestNode[] = []
+  for (let i = 0; i < count; i++) {
+    nodes.push(await startNode({ ...config, cluster: { ...backend.cluster(prefix), node_id: `${prefix}n${i + 1}`, ...config.cluster } }))
+  }
+  return { nodes, prefix, close: async () => void (await Promise.all(nodes.map((n) => n.close()))) }
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined> | T | undefined, everyMs = 100): Promise<T> {
+  const until = Date.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    try {
+      const value = await check()
+      if (value !== undefined) return value
+    } catch (err) {
+      last = err
+    }
+    if (Date.now() >= until) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last error: ${(last as Error).message})` : ''}`)
+    await new Promise((r) => setTimeout(r, everyMs))
+  }
+}
