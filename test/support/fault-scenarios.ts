@@ -1,0 +1,111 @@
+/**
+ * The cluster faults of docs/reliability.md, each run on three real node processes with
+ * room traffic going on: the bus server restarted (Redis or NATS), a node killed with
+ * SIGKILL, a node frozen with SIGSTOP past the node TTL and resumed. Each returns what
+ * the receivers got; the tests assert the behaviour, `npm run faults` prints the figures.
+ */
+import type { Backend } from './backends.js'
+import { spawnCluster, type ProcessCluster } from './cluster.js'
+import { Receiver, Sender, resumedAfter } from './fault-traffic.js'
+import { TestClient } from './ws-client.js'
+
+export type FaultName = 'bus-restart' | 'sigkill' | 'sigstop'
+
+export const NODE_TTL_MS = 1500
+
+export interface FaultReport {
+  fault: string
+  backend: string
+  /** Messages the sender sent, and how many of them were acked. */
+  sent: number
+  acked: number
+  /** Requests that failed (an error instead of the ack) while the fault lasted. */
+  refused: number
+  /** ms from the end of the fault (restart, SIGCONT; the kill for SIGKILL) to the first cross-node delivery of a later message. */
+  resumedMs: number | null
+  /** Acked messages a remote receiver did not get live. */
+  lostLive: number
+  /** Acked messages still missing after the receiver joined again with `since`. */
+  lostAfterRecovery: number
+  /** Whether that rejoin said `recovered: true`. */
+  recovered: boolean | null
+  /** Messages delivered live twice to one receiver. */
+  duplicates: number
+  /** Node processes that exited on their own. */
+  crashed: number
+  /** Every receiver is listed in room_members again (the frozen node re-registered its members). */
+  membersBack: boolean
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+async function until(check: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!check() && Date.now() < end) await sleep(20)
+}
+
+/** Runs one fault on a fresh 3-node cluster; `cluster` is closed by the caller through `onCluster`. */
+export async function runFault(backend: Backend, fault: FaultName, onCluster: (c: ProcessCluster) => void): Promise<FaultReport> {
+  const cluster = await spawnCluster(backend, 3, { WSHUB_CLUSTER_NODE_TTL_MS: String(NODE_TTL_MS), WSHUB_ROOMS_HISTORY_SIZE: '5000' })
+  onCluster(cluster)
+  const room = 'faulty'
+  const [s, a, b] = [await cluster.connect(0), await cluster.connect(1), await cluster.connect(2)]
+  for (const c of [s, a, b]) await c.request('join_room', { room_id: room })
+  const sender = new Sender(s, room)
+  const receivers = [new Receiver(a, room), new Receiver(b, room)]
+  // The receiver on node 3 is the one the node faults hit; the one on node 2 sees the bus faults.
+  const victim = fault === 'bus-restart' ? receivers[0]! : receivers[1]!
+  sender.start(20)
+  await sleep(1500)
+
+  let faultEnd: number
+  if (fault === 'bus-restart') {
+    await backend.service!.stop()
+    await sleep(3000)
+    await backend.service!.start()
+    faultEnd = performance.now()
+  } else if (fault === 'sigkill') {
+    cluster.nodes[2]!.child.kill('SIGKILL')
+    faultEnd = performance.now()
+    await cluster.nodes[2]!.exited
+    // Its client reconnects to a node still alive and recovers from there.
+    const again = await TestClient.connect(`ws://127.0.0.1:${cluster.nodes[1]!.port}/ws`)
+    victim.listen(again)
+    await victim.recover(sender.acked, false)
+  } else {
+    cluster.nodes[2]!.child.kill('SIGSTOP')
+    await sleep(NODE_TTL_MS + 2500)
+    cluster.nodes[2]!.child.kill('SIGCONT')
+    faultEnd = performance.now()
+  }
+  await until(() => resumedAfter(sender, victim, faultEnd) !== null, 20_000)
+  const members = async () => ((await s.request('room_members', { room_id: room })).data.members ?? []).map((m: { client_id: string }) => m.client_id) as string[]
+  let membersBack = false
+  const end = Date.now() + 20_000
+  while (!membersBack && Date.now() < end) {
+    const ids = await members()
+    membersBack = receivers.every((r) => ids.includes(r.client.id))
+    if (!membersBack) await sleep(100)
+  }
+  await sleep(1500)
+  await sender.stop()
+  await sleep(500)
+  const lostLive = victim.missedLive(sender.acked).length
+  if (fault !== 'sigkill') await victim.recover(sender.acked, true)
+  await sleep(300)
+  const exited = cluster.nodes.filter((n, i) => !(fault === 'sigkill' && i === 2)).filter((n) => n.child.exitCode !== null || n.child.signalCode !== null)
+  return {
+    fault,
+    backend: backend.name,
+    sent: sender.sent,
+    acked: sender.acked.size,
+    refused: sender.failed.size,
+    resumedMs: resumedAfter(sender, victim, faultEnd),
+    lostLive,
+    lostAfterRecovery: victim.missing(sender.acked).length,
+    recovered: victim.recovered,
+    duplicates: receivers.reduce((n, r) => n + r.duplicates().length, 0),
+    crashed: exited.length,
+    membersBack,
+  }
+}
