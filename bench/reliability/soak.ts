@@ -142,6 +142,8 @@ const per = (node: number, key: 'rss_mb' | 'heap_mb' | 'loop_p99_ms') => rows.fi
 // Warm-up (JIT, buffers, the first rooms) is left out of the slope: the first minute, or the first tenth of a short run.
 const warm = Math.min(60, (minutes * 60) / 10)
 const mbPerHour = (points: Array<[number, number]>) => round(slope(points.filter(([t]) => t >= warm)) * 3600)
+// RSS climbs for minutes before it levels off: the second half's slope says whether it did.
+const secondHalf = (points: Array<[number, number]>) => round(slope(points.filter(([t]) => t >= (minutes * 60) / 2)) * 3600)
 const sorted = stats.latencies.slice().sort((a, b) => a - b)
 const summary = {
   minutes,
@@ -154,8 +156,8 @@ const summary = {
     const loop = per(n, 'loop_p99_ms').map(([, v]) => v)
     return {
       node: n,
-      rss_mb: { first: round(rss[0]![1], 1), last: round(rss[rss.length - 1]![1], 1), max: round(Math.max(...rss.map(([, v]) => v)), 1), slope_mb_per_hour: mbPerHour(rss) },
-      heap_mb: { first: round(heap[0]![1], 1), last: round(heap[heap.length - 1]![1], 1), max: round(Math.max(...heap.map(([, v]) => v)), 1), slope_mb_per_hour: mbPerHour(heap) },
+      rss_mb: { first: round(rss[0]![1], 1), last: round(rss[rss.length - 1]![1], 1), max: round(Math.max(...rss.map(([, v]) => v)), 1), slope_mb_per_hour: mbPerHour(rss), second_half_slope_mb_per_hour: secondHalf(rss) },
+      heap_mb: { first: round(heap[0]![1], 1), last: round(heap[heap.length - 1]![1], 1), max: round(Math.max(...heap.map(([, v]) => v)), 1), slope_mb_per_hour: mbPerHour(heap), second_half_slope_mb_per_hour: secondHalf(heap) },
       loop_p99_ms: { median: round(loop.slice().sort((a, b) => a - b)[Math.floor(loop.length / 2)]!), max: round(Math.max(...loop)) },
     }
   }),
