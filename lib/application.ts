@@ -12,13 +12,14 @@ import { compose, type Composed, type Next } from './compose.js'
 import { Context } from './context.js'
 import { resolveConfig, type ConfigInput, type WshubConfig } from './config.js'
 import { createLogger } from './logger.js'
-import { AppError, ErrorCode, isAppError } from './errors.js'
-import { encodeDelivery, encodeError, type Envelope, type MessageId } from './protocol.js'
+import { ErrorCode, isAppError } from './errors.js'
+import { encodeError, type Envelope, type MessageId } from './protocol.js'
 import { Rooms } from './rooms.js'
 import { RoomTarget } from './broadcast.js'
 import { WsServer } from './server.js'
 import { ClusterLink } from './cluster-link.js'
-import type { Bus, BusEnvelope } from './bus/bus.js'
+import { Delivery, type DeliveryWrapper } from './delivery.js'
+import type { Bus } from './bus/bus.js'
 import type { ClusterState } from './cluster/state.js'
 import { openBackends } from './backends.js'
 import { MemoryBus } from './bus/memory.js'
@@ -33,6 +34,7 @@ import { installHttpApi } from './http-api.js'
 import { applyReload, type ReloadResult } from './reload.js'
 
 export type { AppEvents } from './events.js'
+export type { DeliveryWrapper } from './delivery.js'
 
 /**
  * A middleware: `async (ctx, next) => { ...; await next(); ... }`. It may carry a
@@ -72,13 +74,6 @@ export interface HttpHandlerOptions {
   admin?: boolean
 }
 
-/**
- * Wraps the delivery of an envelope that arrived from another node (the trace
- * middleware runs it inside a span that continues the sender's trace). It must call
- * `deliver(envelope)` exactly once.
- */
-export type DeliveryWrapper = (envelope: BusEnvelope, deliver: (envelope: BusEnvelope) => void) => void
-
 /** Frames one connection may have waiting behind the one in the chain. */
 const MAX_BACKLOG = 1024
 
@@ -96,6 +91,8 @@ export class Application extends EventEmitter<AppEvents> {
   readonly router = new Router()
   readonly server: WsServer
   readonly link: ClusterLink
+  /** How frames reach clients, local and remote. */
+  readonly delivery: Delivery
   /** Decodes binary frames into envelopes; null refuses them with 1001. */
   binaryCodec: ((frame: Buffer) => unknown) | null = null
   readonly handshakeHooks: HandshakeHook[] = []
@@ -107,13 +104,10 @@ export class Application extends EventEmitter<AppEvents> {
   inFlight = 0
   private readonly middleware: Middleware[] = []
   private chain: Composed<Context> | null = null
-  private readonly options: AppOptions
-  private deliveryWrapper: DeliveryWrapper | null = null
 
   constructor(config: WshubConfig, options: AppOptions = {}) {
     super()
     this.config = config
-    this.options = options
     this.nodeId = config.cluster.node_id || `node-${randomBytes(4).toString('hex')}`
     this.log = options.logger ?? createLogger(config, this.nodeId)
     this.debug = this.log.isLevelEnabled('debug')
@@ -128,9 +122,9 @@ export class Application extends EventEmitter<AppEvents> {
     this.clients = new Clients(this)
     this.server = new WsServer(this)
     this.link = new ClusterLink(this)
+    this.delivery = new Delivery(this)
     registerBuiltinRoutes(this)
     if (options.httpApi !== false) installHttpApi(this)
-    this.deliverNow = this.deliverNow.bind(this)
   }
 
   /**
@@ -214,8 +208,7 @@ export class Application extends EventEmitter<AppEvents> {
    * ```
    */
   aroundDelivery(wrapper: DeliveryWrapper): this {
-    const inner = this.deliveryWrapper
-    this.deliveryWrapper = inner === null ? wrapper : (envelope, deliver) => wrapper(envelope, (e) => inner(e, deliver))
+    this.delivery.around(wrapper)
     return this
   }
 
@@ -343,75 +336,23 @@ export class Application extends EventEmitter<AppEvents> {
 
   /** Sends `{message_type: type, data}` to every client of the cluster. */
   broadcast(type: string, data: unknown): Promise<void> {
-    const frame = encodeDelivery(type, data, Date.now())
-    this.server.sendToAll(Buffer.from(frame), [])
-    return this.link.publishBroadcast(frame, [])
+    return this.delivery.toAll(type, data)
   }
 
   /** Sends to one client on whatever node it is; fails with 4000 when there is none. */
-  async sendTo(clientId: string, type: string, data: unknown): Promise<void> {
-    const frame = encodeDelivery(type, data, Date.now())
-    const nodeId = nodeOfClient(clientId)
-    if (nodeId === this.nodeId) {
-      const client = this.server.connections.get(clientId)
-      if (client === undefined) throw new AppError(ErrorCode.ClientNotFound, `client ${clientId} not found`)
-      client.send(frame)
-      return
-    }
-    if (nodeId === null || (await this.state.getClient(clientId)) === null) throw new AppError(ErrorCode.ClientNotFound, `client ${clientId} not found`)
-    await this.link.publishDirect(nodeId, clientId, frame)
+  sendTo(clientId: string, type: string, data: unknown): Promise<void> {
+    return this.delivery.toClient(clientId, type, data)
   }
 
   /** Closes a client with 4000 on whatever node it is; fails with 4000 when there is none. */
-  async kick(clientId: string, reason = 'kicked'): Promise<void> {
-    const nodeId = nodeOfClient(clientId)
-    if (nodeId === this.nodeId) {
-      const client = this.server.connections.get(clientId)
-      if (client === undefined) throw new AppError(ErrorCode.ClientNotFound, `client ${clientId} not found`)
-      client.close(4000, reason)
-      return
-    }
-    if (nodeId === null || (await this.state.getClient(clientId)) === null) throw new AppError(ErrorCode.ClientNotFound, `client ${clientId} not found`)
-    await this.link.publishKick(nodeId, clientId, 4000, reason)
+  kick(clientId: string, reason = 'kicked'): Promise<void> {
+    return this.delivery.kick(clientId, reason)
   }
 
   /** Delivers an encoded frame to the members of rooms: local members now, the rest over the bus. */
   deliverToRooms(rooms: readonly string[], frame: string, except: readonly string[]): Promise<void> {
-    this.rooms.deliverLocal(rooms, Buffer.from(frame), except)
-    return this.link.publishRooms(rooms, frame, except)
+    return this.delivery.toRooms(rooms, frame, except)
   }
-
-  /** Delivers what arrived from another node. */
-  deliverEnvelope(envelope: BusEnvelope): void {
-    if (this.deliveryWrapper === null) this.deliverNow(envelope)
-    else this.deliveryWrapper(envelope, this.deliverNow)
-  }
-
-  private deliverNow(envelope: BusEnvelope): void {
-    switch (envelope.kind) {
-      case 'room':
-        this.rooms.deliverLocal(envelope.rooms, Buffer.from(envelope.frame), envelope.except)
-        return
-      case 'broadcast':
-        this.server.sendToAll(Buffer.from(envelope.frame), envelope.except)
-        return
-      case 'direct':
-        this.server.connections.get(envelope.to)?.send(envelope.frame)
-        return
-      case 'kick':
-        this.server.connections.get(envelope.to)?.close(envelope.code, envelope.reason)
-        return
-      case 'room_deleted':
-        this.rooms.dropLocal(envelope.room, Buffer.from(envelope.frame))
-        return
-    }
-  }
-}
-
-/** The node a client id names (`<node_id>.<suffix>`), or null for a malformed id. */
-export function nodeOfClient(clientId: string): string | null {
-  const dot = clientId.indexOf('.')
-  return dot > 0 ? clientId.slice(0, dot) : null
 }
 
 /**

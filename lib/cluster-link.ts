@@ -241,7 +241,7 @@ export class ClusterLink {
     if (envelope.origin === this.app.nodeId || !this.seen.firstTime(envelope.id)) return
     if (this.app.listenerCount('bus_received') !== 0) this.app.emit('bus_received', envelope)
     try {
-      this.app.deliverEnvelope(envelope)
+      this.app.delivery.fromBus(envelope)
     } catch (err) {
       // Bus handlers run outside any request: a throw here (an envelope with a field
       // missing, from a stranger on a shared server or a mismatched version) would crash the node.

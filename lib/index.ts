@@ -10,7 +10,8 @@
  * await app.listen()
  * ```
  */
-export { createApp, Application, nodeOfClient } from './application.js'
+export { createApp, Application } from './application.js'
+export { nodeOfClient } from './client-id.js'
 export { compose } from './compose.js'
 export { Context } from './context.js'
 export { Connection, CloseCode } from './connection.js'

@@ -8,9 +8,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { randomBytes } from 'node:crypto'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
 import type { Application } from './application.js'
+import { newClientId } from './client-id.js'
 import { Connection, CloseCode, type ConnectionHost, type Identity } from './connection.js'
 import { HandshakeError } from './errors.js'
 import { EnvelopeError, parseEnvelope, validateEnvelope, encodeFrame, typeOfFrame } from './protocol.js'
@@ -202,7 +202,7 @@ export class WsServer implements ConnectionHost {
 
   private accept(ws: Socket, ip: string, identity: Identity): void {
     const { app } = this
-    const id = `${app.nodeId}.${randomBytes(9).toString('base64url')}`
+    const id = newClientId(app.nodeId)
     const conn = new Connection(id, app.nodeId, ws, ip, this, identity)
     ws[kConnection] = conn
     ws[kServer] = this

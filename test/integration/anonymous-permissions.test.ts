@@ -1,17 +1,9 @@
-import { describe, it, after } from 'node:test'
+import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { startNode, type TestNode } from '../support/node.js'
+import { nodesClosedAfter } from '../support/node.js'
 import { assertError, assertUsable } from '../support/expect.js'
-import type { ConfigInput } from '../../lib/config.js'
 
-const nodes: TestNode[] = []
-after(() => Promise.all(nodes.map((n) => n.close())))
-
-async function nodeWith(config: ConfigInput): Promise<TestNode> {
-  const node = await startNode(config)
-  nodes.push(node)
-  return node
-}
+const nodeWith = nodesClosedAfter()
 
 /** A node whose anonymous clients hold exactly these permissions. */
 const anonymousCan = (...permissions: string[]) => nodeWith({ auth: { anonymous_permissions: permissions } })

@@ -1,18 +1,10 @@
-import { describe, it, after } from 'node:test'
+import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { startNode, type TestNode } from '../support/node.js'
+import { nodesClosedAfter } from '../support/node.js'
 import { assertUsable, eventually, sleep } from '../support/expect.js'
-import type { ConfigInput } from '../../lib/config.js'
 import type { Connection } from '../../lib/connection.js'
 
-const nodes: TestNode[] = []
-after(() => Promise.all(nodes.map((n) => n.close())))
-
-async function nodeWith(config: ConfigInput): Promise<TestNode> {
-  const node = await startNode(config)
-  nodes.push(node)
-  return node
-}
+const nodeWith = nodesClosedAfter()
 
 describe('heartbeat', () => {
   it('drops a client that answers no ping after interval + timeout, and emits heartbeat_missed', async () => {

@@ -1,20 +1,13 @@
-import { describe, it, after } from 'node:test'
+import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { Writable } from 'node:stream'
 import { pino, type Logger } from 'pino'
-import { startNode, type TestNode } from '../support/node.js'
+import { nodesClosedAfter } from '../support/node.js'
 import { assertError, eventually } from '../support/expect.js'
 import type { Connection } from '../../lib/connection.js'
 import type { Context } from '../../lib/context.js'
 
-const nodes: TestNode[] = []
-after(() => Promise.all(nodes.map((n) => n.close())))
-
-async function nodeWith(...args: Parameters<typeof startNode>): Promise<TestNode> {
-  const node = await startNode(...args)
-  nodes.push(node)
-  return node
-}
+const nodeWith = nodesClosedAfter()
 
 /** A pino logger at `level` whose JSON lines land in `lines`. */
 function capture(level: 'debug' | 'info'): { logger: Logger; lines: Array<Record<string, any>> } {

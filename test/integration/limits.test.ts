@@ -1,20 +1,12 @@
-import { describe, it, after } from 'node:test'
+import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { request } from 'node:http'
 import { connect as tcpConnect } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { startNode, type TestNode } from '../support/node.js'
+import { nodesClosedAfter, type TestNode } from '../support/node.js'
 import { eventually } from '../support/expect.js'
-import type { ConfigInput } from '../../lib/config.js'
 
-const nodes: TestNode[] = []
-after(() => Promise.all(nodes.map((n) => n.close())))
-
-async function nodeWith(config: ConfigInput): Promise<TestNode> {
-  const node = await startNode(config)
-  nodes.push(node)
-  return node
-}
+const nodeWith = nodesClosedAfter()
 
 /**
  * Sends a WebSocket upgrade request; resolves to the HTTP status and JSON body (101 and

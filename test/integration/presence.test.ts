@@ -1,16 +1,8 @@
-import { describe, it, after } from 'node:test'
+import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { startNode, type TestNode } from '../support/node.js'
-import type { ConfigInput } from '../../lib/config.js'
+import { nodesClosedAfter } from '../support/node.js'
 
-const nodes: TestNode[] = []
-after(() => Promise.all(nodes.map((n) => n.close())))
-
-async function nodeWith(config: ConfigInput): Promise<TestNode> {
-  const node = await startNode(config)
-  nodes.push(node)
-  return node
-}
+const nodeWith = nodesClosedAfter()
 
 describe('rooms.presence_events', () => {
   it('on: members get member_joined when another joins, not the joiner', async () => {

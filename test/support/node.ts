@@ -5,6 +5,7 @@
 import { createApp, type Application, type AppOptions } from '../../lib/application.js'
 import type { ConfigInput } from '../../lib/config.js'
 import { pino } from 'pino'
+import { after } from 'node:test'
 import { TestClient } from './ws-client.js'
 import type WebSocket from 'ws'
 
@@ -42,5 +43,19 @@ export async function startNode(config: ConfigInput = {}, options: AppOptions = 
       for (const c of clients) c.socket.terminate()
       await app.close()
     },
+  }
+}
+
+/**
+ * A `startNode` whose nodes are all closed after the test file: for files that start a
+ * node per test with its own config.
+ */
+export function nodesClosedAfter(): (...args: Parameters<typeof startNode>) => Promise<TestNode> {
+  const nodes: TestNode[] = []
+  after(() => Promise.all(nodes.map((n) => n.close())))
+  return async (...args) => {
+    const node = await startNode(...args)
+    nodes.push(node)
+    return node
   }
 }
