@@ -3,7 +3,6 @@ import assert from 'node:assert/strict'
 import { connect as tcpConnect, type Socket } from 'node:net'
 import WebSocket from 'ws'
 import { startNode, type TestNode } from '../support/node.js'
-import { eventually } from '../support/expect.js'
 import type { ConfigInput } from '../../lib/config.js'
 
 const nodes: TestNode[] = []
