@@ -69,7 +69,7 @@ export class Connection {
   expiresAt: number | null = null
   /** Set when anything arrives; cleared when a heartbeat ping goes out. */
   alive = true
-  /** The heartbeat round whose ping found `alive` set, i.e. since which nothing arrived. */
+  /** When (`performance.now()`) the ping went out that found `alive` set, i.e. since which nothing arrived. */
   silentSince = 0
   /** A frame of this connection is in the chain; later ones wait in `backlog`, so frames run in order. */
   busy = false
