@@ -54,6 +54,9 @@ export interface ConnectionHost {
   onDropped?(connection: Connection): void
 }
 
+// A Buffer goes out as a text frame too; one options object for every send.
+const TEXT = { binary: false } as const
+
 export class Connection {
   readonly id: string
   readonly nodeId: string
@@ -116,7 +119,7 @@ export class Connection {
       this.host.onDropped?.(this)
       return false
     }
-    this.socket.send(frame, { binary: false })
+    this.socket.send(frame, TEXT)
     this.host.onSent?.(this, frame)
     if (this.socket.bufferedAmount > this.host.maxBufferedBytes) {
       this.host.onSlowConsumer(this)
