@@ -26,7 +26,6 @@ export class Heartbeat {
   private timer: NodeJS.Timeout | null = null
   private round: IterableIterator<Connection> | null = null
   private roundStart = -Infinity
-  private roundSize = 0
   private pinged = 0
   // Pings awaiting their timeout, oldest first: `sent[i]` went to `waiting[i]`.
   private waiting: Connection[] = []
@@ -65,13 +64,14 @@ export class Heartbeat {
       if (now - this.roundStart < this.intervalMs) return
       this.round = this.connections.values()
       this.roundStart = now
-      this.roundSize = this.connections.size
       this.pinged = 0
     }
-    // The share of the round due by the end of this tick; all that is left on its last tick
-    // (connections that came during the round are at the end of the map's order).
+    // The share of the round due by the end of this tick, of the connections there are now:
+    // those that came during the round are at the end of the map's order, and counting them
+    // spreads them over the ticks left instead of piling them onto the last one. All that
+    // is left goes on the round's last tick.
     const elapsed = now - this.roundStart + this.tickMs
-    const due = elapsed >= this.intervalMs ? Infinity : Math.ceil((this.roundSize * elapsed) / this.intervalMs)
+    const due = elapsed >= this.intervalMs ? Infinity : Math.ceil((this.connections.size * elapsed) / this.intervalMs)
     while (this.pinged < due) {
       const next = this.round.next()
       if (next.done === true) {

@@ -89,4 +89,21 @@ describe('Heartbeat.tick', () => {
     for (let now = 1100; now < 2000; now += 100) hb.tick(now)
     assert.equal(late.pings, 1)
   })
+  it('spreads connections that came during a round over its remaining ticks', () => {
+    const map = connections(100)
+    const hb = heartbeat(map, 1000, 500)
+    hb.tick(1000)
+    const late = connections(2000)
+    for (const [id, conn] of late) map.set(`late-${id}`, conn)
+    const perTick: number[] = []
+    let total = fakes(map).reduce((n, c) => n + c.pings, 0)
+    for (let now = 1100; now < 2000; now += 100) {
+      hb.tick(now)
+      const sum = fakes(map).reduce((n, c) => n + c.pings, 0)
+      perTick.push(sum - total)
+      total = sum
+    }
+    assert.ok(fakes(map).every((c) => c.pings === 1), 'each pinged once in the round')
+    assert.ok(Math.max(...perTick) <= 2100 / 5, `largest slice ${Math.max(...perTick)} of ${perTick.join(',')}`)
+  })
 })
