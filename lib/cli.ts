@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig } from './config.js'
 import { createApp } from './application.js'
 import { installReload } from './reload.js'
+import type { Logger } from './logger.js'
 
 const usage = 'usage: wshub [--config FILE]\n\nStarts one wshub node. Every key can also be set as WSHUB_<KEY_PATH> (e.g. WSHUB_HTTP_PORT=9000).'
 
@@ -42,10 +43,10 @@ async function main(): Promise<void> {
     stopping = true
     app.log.info({ signal }, 'draining')
     app.close().then(
-      () => process.exit(0),
+      () => exitAfterFlush(app.log, 0),
       (err) => {
         app.log.error({ err }, 'drain failed')
-        process.exit(1)
+        exitAfterFlush(app.log, 1)
       },
     )
   }
@@ -56,8 +57,14 @@ async function main(): Promise<void> {
     await app.listen()
   } catch (err) {
     app.log.fatal({ err: (err as Error).message }, 'could not start')
-    process.exit(1)
+    exitAfterFlush(app.log, 1)
   }
+}
+
+/** Exits once the log lines written so far are out (the destination is asynchronous), or after a second at most. */
+function exitAfterFlush(log: Logger, code: number): void {
+  setTimeout(() => process.exit(code), 1000)
+  log.flush(() => process.exit(code))
 }
 
 void main()

@@ -54,6 +54,9 @@ export interface ConnectionHost {
   onDropped?(connection: Connection): void
 }
 
+// A Buffer goes out as a text frame too; one options object for every send.
+const TEXT = { binary: false } as const
+
 export class Connection {
   readonly id: string
   readonly nodeId: string
@@ -69,7 +72,7 @@ export class Connection {
   expiresAt: number | null = null
   /** Set when anything arrives; cleared when a heartbeat ping goes out. */
   alive = true
-  /** The heartbeat round whose ping found `alive` set, i.e. since which nothing arrived. */
+  /** When (`performance.now()`) the ping went out that found `alive` set, i.e. since which nothing arrived. */
   silentSince = 0
   /** A frame of this connection is in the chain; later ones wait in `backlog`, so frames run in order. */
   busy = false
@@ -116,7 +119,7 @@ export class Connection {
       this.host.onDropped?.(this)
       return false
     }
-    this.socket.send(frame, { binary: false })
+    this.socket.send(frame, TEXT)
     this.host.onSent?.(this, frame)
     if (this.socket.bufferedAmount > this.host.maxBufferedBytes) {
       this.host.onSlowConsumer(this)

@@ -1,7 +1,7 @@
 /**
  * The node's transport: Node's `http` server with `ws` in `noServer` mode. It runs the
  * handshake before the upgrade, makes a `Connection` per socket, feeds frames to the app,
- * pings every client from one shared timer, and drains on close.
+ * pings every client from one shared timer (in slices: heartbeat.ts), and drains on close.
  * Socket listeners are module-level functions that find their connection through a
  * symbol, so a connection costs no closures.
  */
@@ -17,6 +17,7 @@ import { EnvelopeError, parseEnvelope, validateEnvelope, encodeFrame, typeOfFram
 import { checkAdmission, refuseUpgrade, remoteAddressOf } from './upgrade.js'
 import { ErrorCode } from './errors.js'
 import { clientEventInfo } from './events.js'
+import { Heartbeat } from './heartbeat.js'
 
 const CLIENT_ERRORS: Record<number, string> = {
   400: 'malformed HTTP request',
@@ -57,8 +58,7 @@ export class WsServer implements ConnectionHost {
   private readonly http: Server
   private adminHttp: Server | null = null
   private readonly wss: WebSocketServer
-  private pingTimer: NodeJS.Timeout | null = null
-  private pingRound = 0
+  private heartbeat: Heartbeat | null = null
   private readonly cleanups = new Set<Promise<void>>()
 
   constructor(private readonly app: Application) {
@@ -310,43 +310,21 @@ export class WsServer implements ConnectionHost {
     app.emit('disconnect', conn, { ...clientEventInfo(conn), code: info.code, reason: info.reason })
   }
 
-  // One timer pings everyone; one timeout per round drops whoever stayed silent.
   private startHeartbeat(): void {
     const { interval_ms, timeout_ms } = this.app.config.heartbeat
-    this.pingTimer = setInterval(() => this.pingAll(timeout_ms), interval_ms)
-    this.pingTimer.unref()
-  }
-
-  // Rounds, not one flag: when timeout_ms > interval_ms the next ping clears `alive`
-  // before this round's timeout fires, and a client that answered every ping would be
-  // dropped for not having answered the newest one yet.
-  private pingAll(timeoutMs: number): void {
-    const round = ++this.pingRound
-    for (const conn of this.connections.values()) {
-      if (conn.alive) {
-        conn.alive = false
-        conn.silentSince = round
-      }
-      conn.socket.ping()
-    }
-    setTimeout(() => this.dropSilent(round), timeoutMs).unref()
-  }
-
-  /** Drops the clients silent since `round` or earlier: a whole timeout has passed since that ping. */
-  private dropSilent(round: number): void {
-    for (const conn of this.connections.values()) {
-      if (conn.alive || conn.closeInfo !== null || conn.silentSince > round) continue
+    this.heartbeat = new Heartbeat(this.connections, interval_ms, timeout_ms, (conn) => {
       this.app.log.warn({ client_id: conn.id }, 'heartbeat missed')
       this.app.emit('heartbeat_missed', conn)
       conn.close(1006, 'heartbeat timeout', true)
-    }
+    })
+    this.heartbeat.start()
   }
 
   /** Drains: refuses new clients, lets in-flight frames finish, closes everyone with 1001. */
   async close(): Promise<void> {
     if (this.draining) return
     this.draining = true
-    if (this.pingTimer) clearInterval(this.pingTimer)
+    this.heartbeat?.stop()
     const closed = Promise.all([
       new Promise<void>((resolve) => this.http.close(() => resolve())),
       this.adminHttp ? new Promise<void>((resolve) => this.adminHttp!.close(() => resolve())) : undefined,

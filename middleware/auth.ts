@@ -98,8 +98,14 @@ export function auth(options: AuthOptions = {}): Middleware {
     settings = next
   }
 
-  const middleware: Middleware = async function auth(ctx: Context, next: Next): Promise<void> {
+  // Not async itself: every frame but `auth` passes through without a promise of its own.
+  const middleware: Middleware = function auth(ctx: Context, next: Next): Promise<void> {
     if (ctx.type !== 'auth') return next()
+    return authenticate(ctx)
+  }
+
+  /** The `auth` message: replaces the connection's identity. */
+  async function authenticate(ctx: Context): Promise<void> {
     const token = (ctx.data as { token?: unknown } | null)?.token
     if (typeof token !== 'string' || token === '') ctx.throw(ErrorCode.InvalidFormat, 'data.token is required: {"token": "<jwt>"}')
     let identity: Identity

@@ -4,11 +4,13 @@
  * `"duplicate": true`, or the same error if the first failed. An integer `message_id`
  * is scoped to the connection; a string one to the user (the connection when anonymous).
  *
- * Memory: two expiring generations of keys, rotated every `window_ms` or when the newer
- * one holds `max_entries / 2` keys, so a node never remembers more than `max_entries`
- * (under heavy load the oldest keys are forgotten before their window ends). In cluster
- * mode, string ids of signed-in users are claimed in the cluster state, so a retry after
- * a reconnect to another node is caught too.
+ * Integer ids, the common case, are remembered on the connection itself
+ * (`ctx.client.data.dedupIds`, see `dedup/recent-ids.ts`): no string key per request and
+ * nothing node-wide to hash into. String ids go into two expiring generations of keys,
+ * rotated every `window_ms` or when the newer one holds `max_entries / 2` keys. Each kind
+ * is bounded by `max_entries` per node (under heavy load the oldest ids are forgotten
+ * before their window ends). In cluster mode, string ids of signed-in users are claimed
+ * in the cluster state, so a retry after a reconnect to another node is caught too.
  */
 import type { Application, Middleware } from '../lib/application.js'
 import { ConfigError, type WshubConfig } from '../lib/config.js'
@@ -16,6 +18,16 @@ import type { Context } from '../lib/context.js'
 import type { Next } from '../lib/compose.js'
 import { isAppError, type ErrorCode } from '../lib/errors.js'
 import type { DedupOutcome } from '../lib/cluster/state.js'
+import { RecentIds, type SlotBudget } from './dedup/recent-ids.js'
+
+export { RecentIds, type SlotBudget } from './dedup/recent-ids.js'
+
+declare module '../lib/connection.js' {
+  interface ClientData {
+    /** The integer request ids this connection sent within the dedup window. */
+    dedupIds?: RecentIds
+  }
+}
 
 /** The `dedup.*` config keys; any given here win over the app's config. */
 export type DedupOptions = Partial<Omit<WshubConfig['dedup'], 'enabled'>>
@@ -88,13 +100,38 @@ export function dedup(options: DedupOptions = {}): Middleware {
   if (typeof options !== 'object' || options === null) throw new TypeError('dedup(options): options must be an object of dedup.* keys')
   let windowMs: number
   let recent: RecentRequests
+  let budget: SlotBudget
 
-  const middleware: Middleware = async function dedup(ctx: Context, next: Next): Promise<void> {
+  /** An integer id: scoped to the connection, remembered in its own ring. */
+  async function connectionScoped(ctx: Context, next: Next, id: number): Promise<void> {
+    const ids = (ctx.client.data.dedupIds ??= new RecentIds(budget, PENDING))
+    const prior = ids.claim(id, Date.now(), windowMs)
+    if (prior !== null) {
+      if (prior.ok) ctx.reply('ack', DUPLICATE)
+      else ctx.throw(prior.code as ErrorCode, prior.message)
+      return
+    }
+    try {
+      await next()
+    } catch (err) {
+      ids.settle(id, outcomeOf(err))
+      throw err
+    }
+  }
+
+  // Not async itself: the common paths hand back the promise they make, without another one around it.
+  const middleware: Middleware = function dedup(ctx: Context, next: Next): Promise<void> {
     const id = ctx.messageId
     if (id === null) return next()
+    if (typeof id === 'number') return connectionScoped(ctx, next, id)
+    return userScoped(ctx, next, id)
+  }
+
+  /** A string id: scoped to the user (the connection when anonymous), and to the cluster when shared. */
+  async function userScoped(ctx: Context, next: Next, id: string): Promise<void> {
     const client = ctx.client
-    let shared = typeof id === 'string' && client.userId !== null && ctx.app.config.cluster.bus !== 'memory'
-    const key = typeof id === 'number' ? `c:${client.id}:${id}` : client.userId !== null ? `u:${client.userId}:${id}` : `c:${client.id}:s:${id}`
+    let shared = client.userId !== null && ctx.app.config.cluster.bus !== 'memory'
+    const key = client.userId !== null ? `u:${client.userId}:${id}` : `c:${client.id}:s:${id}`
     let prior: DedupOutcome | null = null
     if (shared) {
       try {
@@ -129,6 +166,8 @@ export function dedup(options: DedupOptions = {}): Middleware {
     if (!Number.isSafeInteger(settings.max_entries) || settings.max_entries < 2) throw new ConfigError(`dedup.max_entries: must be an integer ≥ 2 (got ${settings.max_entries})`)
     windowMs = settings.window_ms
     recent = new RecentRequests(windowMs, settings.max_entries)
+    budget = { used: 0, max: settings.max_entries }
+    app.on('disconnect', (client) => client.data.dedupIds?.release())
   }
   return middleware
 }

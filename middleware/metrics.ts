@@ -45,10 +45,9 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
   let collectors: Collectors | null = null
 
   const middleware = async function metrics(ctx: Context, next: Next): Promise<void> {
-    const known = ctx.app.router.has(ctx.type) || ctx.type === 'auth'
-    const type = known ? ctx.type : 'other'
     const c = collectors!
-    c.framesIn.get(type).inc()
+    const stats = c.frames.inbound(ctx.type)
+    stats.framesIn++
     const started = performance.now()
     try {
       await next()
@@ -56,7 +55,7 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
       c.errors.get(String(isAppError(err) ? err.code : 1003)).inc()
       throw err
     } finally {
-      c.duration.get(type).observe((performance.now() - started) / 1000)
+      stats.observe((performance.now() - started) / 1000)
     }
   } as MetricsMiddleware & { registry: Registry | null }
 

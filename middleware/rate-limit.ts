@@ -96,10 +96,22 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
   if (typeof options !== 'object' || options === null) throw new TypeError('rateLimit(options): options must be an object of rate_limit.* keys')
   let limits: Limits
 
-  const middleware: Middleware = async function rateLimit(ctx: Context, next: Next): Promise<void> {
+  // Not async itself: a frame within the connection's limit (and no per-user limit) goes on
+  // with no promise of this step's own.
+  const middleware: Middleware = function rateLimit(ctx: Context, next: Next): Promise<void> {
+    const bucket = (ctx.client.data.rateLimit ??= { tokens: limits.burst, at: performance.now(), violations: 0 })
+    const wait = limits.rate > 0 ? take(bucket, limits.rate, limits.burst) : 0
+    if (wait === 0 && (limits.userRate === 0 || ctx.client.userId === null)) {
+      bucket.violations = 0
+      return next()
+    }
+    return limited(ctx, next, bucket, wait)
+  }
+
+  /** Over the connection's limit, or under a per-user limit: the cluster-wide bucket decides. */
+  async function limited(ctx: Context, next: Next, bucket: ConnectionBucket, connectionWait: number): Promise<void> {
     const client = ctx.client
-    const bucket = (client.data.rateLimit ??= { tokens: limits.burst, at: performance.now(), violations: 0 })
-    let wait = limits.rate > 0 ? take(bucket, limits.rate, limits.burst) : 0
+    let wait = connectionWait
     let scope: 'connection' | 'user' = 'connection'
     if (wait === 0 && limits.userRate > 0 && client.userId !== null) {
       wait = await ctx.app.state.takeToken(`rate:user:${client.userId}`, limits.userRate, limits.userBurst)

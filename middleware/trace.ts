@@ -60,9 +60,15 @@ export function trace(options: TraceOptions = {}): Middleware {
   }
   const tracer = otel.getTracer(options.tracerName ?? 'wshub')
 
-  const middleware: Middleware = async function trace(ctx: Context, next: Next): Promise<void> {
+  // Not async itself: with no SDK installed (a non-recording span) the frame goes on with
+  // no promise of this step's own; only a recording span takes the async path.
+  const middleware: Middleware = function trace(ctx: Context, next: Next): Promise<void> {
     const span = tracer.startSpan(ctx.type, FRAME_SPAN)
     if (!span.isRecording()) return next()
+    return traced(ctx, next, span)
+  }
+
+  async function traced(ctx: Context, next: Next, span: Span): Promise<void> {
     const ids = span.spanContext()
     ctx.traceId = ids.traceId
     ctx.spanId = ids.spanId

@@ -81,12 +81,40 @@ export interface Change<T, R> {
   result: R
 }
 
+/** How long a compare-and-set keeps retrying on conflicts before it gives up. */
+const CONTENTION_DEADLINE_MS = 30_000
+/** The longest wait between two attempts (the backoff doubles up to it). */
+const MAX_BACKOFF_MS = 250
+
+/** Per bucket, the compare-and-sets of this process waiting for each key. */
+const queues = new WeakMap<KV, Map<string, Promise<unknown>>>()
+
 /**
  * Reads a key, lets `change` decide, and writes only if nobody wrote in between (the
- * KV revision check); on a conflict it reads again and retries, with a little jitter so
- * racing nodes spread out. `change` must be pure: it may run more than once.
+ * KV revision check); on a conflict it reads again and retries. `change` must be pure:
+ * it may run more than once.
+ *
+ * A popular room filling up (a thousand clients joining at once, from every node) is a
+ * thundering herd on one key: every writer but one loses each round. So the changes of
+ * one process to one key run one after another (they would only beat each other), which
+ * leaves the nodes as the only contenders, and those back off exponentially with full
+ * jitter (up to 250 ms), for up to 30 s before giving up.
  */
-export async function compareAndSet<T, R>(kv: KV, key: string, change: (current: T | null) => Change<T, R>): Promise<R> {
+export function compareAndSet<T, R>(kv: KV, key: string, change: (current: T | null) => Change<T, R>): Promise<R> {
+  let waiting = queues.get(kv)
+  if (waiting === undefined) queues.set(kv, (waiting = new Map()))
+  const before = waiting.get(key)
+  const run = before === undefined ? casLoop(kv, key, change) : before.then(() => casLoop(kv, key, change), () => casLoop(kv, key, change))
+  const queued = run.catch(() => {})
+  waiting.set(key, queued)
+  void queued.then(() => {
+    if (waiting!.get(key) === queued) waiting!.delete(key)
+  })
+  return run
+}
+
+async function casLoop<T, R>(kv: KV, key: string, change: (current: T | null) => Change<T, R>): Promise<R> {
+  const deadline = Date.now() + CONTENTION_DEADLINE_MS
   for (let attempt = 0; ; attempt++) {
     const entry = await kv.get(key)
     const current = valueOf<T>(entry)
@@ -100,8 +128,8 @@ export async function compareAndSet<T, R>(kv: KV, key: string, change: (current:
       return result
     } catch (err) {
       if (!isConflict(err) && !/exists/i.test((err as Error).message ?? '')) throw err
-      if (attempt >= 200) throw new Error(`too much contention on ${key}; try again`)
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 + attempt * 2)))
+      if (Date.now() >= deadline) throw new Error(`too much contention on ${key} for ${CONTENTION_DEADLINE_MS / 1000} s; try again`)
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(MAX_BACKOFF_MS, 2 ** Math.min(attempt, 8))))
     }
   }
 }

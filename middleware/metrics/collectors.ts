@@ -1,15 +1,13 @@
 /**
  * The node's Prometheus metrics, in one registry per app: the one file that imports
- * `prom-client`. Counters fed by the app's events are wired here; gauges (connections,
- * rooms, members) are read at scrape time. Labelled children are made once per label
- * value and cached, never per frame.
+ * `prom-client`. Per-frame counts (frames in and out, bytes out, the chain's duration)
+ * are plain numbers in {@link FrameStats}, handed to prom-client in `collect()` callbacks
+ * at scrape time; the rarer counters fed by the app's events are prom-client's own, with
+ * labelled children made once per label value; gauges are read at scrape time.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric, type MetricObjectWithValues, type MetricValueWithName } from 'prom-client'
 import type { Application } from '../../lib/application.js'
-
-/** Distinct values one label may take before the rest are counted as `other`. */
-const MAX_LABEL_VALUES = 256
-const TYPE_OFFSET = '{"message_type":"'.length
+import { DURATION_BUCKETS, FrameStats, MAX_LABEL_VALUES } from './frame-stats.js'
 
 /** A label → child cache with a bound, so hostile input cannot grow the series. */
 class Children<C> {
@@ -44,22 +42,45 @@ export function closeClass(code: number): string {
   return 'application'
 }
 
-/** The message type of an encoded outbound frame (every frame starts with `{"message_type":"`). */
-function typeOfFrame(frame: string | Buffer): string {
-  if (typeof frame === 'string') return frame.slice(TYPE_OFFSET, frame.indexOf('"', TYPE_OFFSET))
-  return frame.toString('latin1', TYPE_OFFSET, frame.indexOf(0x22, TYPE_OFFSET))
+/**
+ * The chain's duration by message type as a Prometheus histogram, read from the plain
+ * bucket counts of {@link FrameStats} at scrape time (prom-client's `Histogram` would
+ * validate and hash the label set on every `observe`).
+ */
+class DurationHistogram {
+  readonly type = 'histogram'
+  readonly aggregator = 'sum'
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly stats: FrameStats,
+  ) {}
+
+  get(): Omit<MetricObjectWithValues<MetricValueWithName<string>>, 'collect'> {
+    const values: MetricValueWithName<string>[] = []
+    for (const s of this.stats.in.values()) {
+      if (s.count === 0) continue
+      let cumulative = 0
+      for (let i = 0; i < DURATION_BUCKETS.length; i++) {
+        cumulative += s.buckets[i]!
+        values.push({ metricName: `${this.name}_bucket`, labels: { le: DURATION_BUCKETS[i]!, type: s.type }, value: cumulative })
+      }
+      values.push({ metricName: `${this.name}_bucket`, labels: { le: '+Inf', type: s.type }, value: s.count })
+      values.push({ metricName: `${this.name}_sum`, labels: { type: s.type }, value: s.sum })
+      values.push({ metricName: `${this.name}_count`, labels: { type: s.type }, value: s.count })
+    }
+    return { name: this.name, help: this.help, type: this.type as never, values, aggregator: this.aggregator }
+  }
+
+  reset(): void {}
 }
 
 /** Every wshub metric of one app, fed by its events; the metrics middleware owns one. */
 export class Collectors {
   readonly registry = new Registry()
-  readonly framesIn: Children<Counter.Internal>
-  readonly duration: Children<Histogram.Internal<string>>
+  /** Frames in, the chain's duration, frames and bytes out: plain numbers, read at scrape time. */
+  readonly frames: FrameStats
   readonly errors: Children<Counter.Internal>
-  private readonly framesOut: Children<Counter.Internal>
-  private readonly bytesOut: Counter
-  private lastFrame: string | Buffer | null = null
-  private lastOut: Counter.Internal | null = null
 
   constructor(app: Application, prefix: string, defaults: boolean) {
     const registers = [this.registry]
@@ -76,18 +97,20 @@ export class Collectors {
     })
     const opened = counter('connections_opened_total', 'Connections accepted.')
     const closed = counter('connections_closed_total', 'Connections closed, by close code class.', ['code_class'])
-    const framesIn = counter('frames_received_total', 'Frames received, by message type (types no route handles as other, frames refused at the envelope as invalid).', ['type'])
-    const framesOut = counter('frames_sent_total', 'Frames sent, by message type.', ['type'])
-    const bytesIn = counter('received_bytes_total', 'Bytes of frames received.')
-    this.bytesOut = counter('sent_bytes_total', 'Bytes of frames sent.')
-    const errors = counter('errors_total', 'Error frames sent, by error code.', ['code'])
-    const duration = new Histogram({
-      name: `${prefix}handler_duration_seconds`,
-      help: 'Time a frame spends in the chain after the metrics middleware, by message type.',
-      labelNames: ['type'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers,
+    const frames = (this.frames = new FrameStats((type) => app.router.has(type) || type === 'auth'))
+    // Counters filled from the plain counts at scrape time.
+    const scraped = (name: string, help: string, labelNames: string[], fill: (counter: Counter) => void) =>
+      new Counter({ name: prefix + name, help, labelNames, registers, collect() { this.reset(); fill(this) } })
+    scraped('frames_received_total', 'Frames received, by message type (types no route handles as other, frames refused at the envelope as invalid).', ['type'], (c) => {
+      for (const s of frames.in.values()) if (s.framesIn !== 0) c.inc({ type: s.type }, s.framesIn)
     })
+    scraped('frames_sent_total', 'Frames sent, by message type.', ['type'], (c) => {
+      for (const s of frames.out.values()) c.inc({ type: s.type }, s.frames)
+    })
+    scraped('sent_bytes_total', 'Bytes of frames sent.', [], (c) => c.inc(frames.bytesOut))
+    const bytesIn = counter('received_bytes_total', 'Bytes of frames received.')
+    const errors = counter('errors_total', 'Error frames sent, by error code.', ['code'])
+    this.registry.registerMetric(new DurationHistogram(`${prefix}handler_duration_seconds`, 'Time a frame spends in the chain after the metrics middleware, by message type.', frames) as unknown as Metric)
     const busPublished = counter('bus_published_total', 'Envelopes published to the cluster bus.')
     const busReceived = counter('bus_received_total', 'Envelopes received from other nodes.')
     const busErrors = counter('bus_errors_total', 'Envelopes that could not cross the bus.')
@@ -98,18 +121,15 @@ export class Collectors {
     const httpRefused = counter('http_refused_total', 'HTTP requests refused by the HTTP parser before any handler (400 malformed, 408 headers too slow, 431 headers too large), by status.', ['status'])
     const authRejected = counter('auth_rejected_total', 'Tokens refused, by code and stage (handshake or auth message).', ['code', 'stage'])
 
-    this.framesIn = new Children((type) => framesIn.labels(type))
-    this.framesOut = new Children((type) => framesOut.labels(type))
-    this.duration = new Children((type) => duration.labels(type))
     this.errors = new Children((code) => errors.labels(code))
     const closedBy = new Children((cls) => closed.labels(cls))
 
     app.on('connection', () => opened.inc())
     app.on('disconnect', (_client, info) => closedBy.get(closeClass(info.code)).inc())
     app.on('frame_in', (_client, bytes) => bytesIn.inc(bytes))
-    app.on('frame_out', (_client, frame) => this.sent(frame))
+    app.on('frame_out', (_client, frame) => frames.sent(frame))
     app.on('frame_rejected', (_client, code) => {
-      this.framesIn.get('invalid').inc()
+      frames.named('invalid').framesIn++
       this.errors.get(String(code)).inc()
     })
     app.on('bus_published', () => busPublished.inc())
@@ -129,15 +149,5 @@ export class Collectors {
         if (metric.name.endsWith('_total') && !(metric instanceof Counter)) this.registry.removeSingleMetric(metric.name)
       }
     }
-  }
-
-  // A fan-out writes the same Buffer to every recipient: its type is read once.
-  private sent(frame: string | Buffer): void {
-    if (frame !== this.lastFrame) {
-      this.lastFrame = frame
-      this.lastOut = this.framesOut.get(typeOfFrame(frame))
-    }
-    this.lastOut!.inc()
-    this.bytesOut.inc(typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length)
   }
 }

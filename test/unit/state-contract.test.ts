@@ -117,6 +117,32 @@ for (const name of backendNames) {
         assert.equal(outcomes.filter((o) => o.status === 'full').length, 20)
         assert.equal((await a.members('race'))!.length, 10)
       })
+
+      // A popular room filling up at once (a live event starting): a thundering herd on one room.
+      const HERD = 1000
+      /** HERD joins at once, half through each of two handles on one cluster, each ready to auto-create the room. */
+      async function herd(roomId: string, maxClients: number) {
+        const a = await state()
+        const b = await state(a.prefix)
+        const outcomes = await Promise.all(
+          Array.from({ length: HERD }, (_, i) => (i % 2 === 0 ? a : b).join(roomId, member(`n${i % 2}.h${i}`), room(roomId, maxClients))),
+        )
+        return { outcomes, members: (await a.members(roomId))! }
+      }
+
+      it('lets every one of a thousand concurrent joiners in where the room has no limit', { timeout: 120_000 }, async () => {
+        const { outcomes, members } = await herd('herd', 0)
+        assert.equal(outcomes.filter((o) => o.status === 'joined').length, HERD)
+        assert.equal(outcomes.filter((o) => o.status === 'joined' && o.created).length, 1, 'one join created the room')
+        assert.equal(members.length, HERD)
+      })
+
+      it('lets exactly max_clients of a thousand concurrent joiners in, and tells the rest the room is full', { timeout: 120_000 }, async () => {
+        const { outcomes, members } = await herd('herd-capped', 100)
+        assert.equal(outcomes.filter((o) => o.status === 'joined').length, 100)
+        assert.equal(outcomes.filter((o) => o.status === 'full').length, HERD - 100)
+        assert.equal(members.length, 100)
+      })
     })
 
     describe('leave', () => {
