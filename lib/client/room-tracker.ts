@@ -47,6 +47,9 @@ export class RoomTracker {
     const recovered = tracked.since !== null && serverRecovered === true
     // Everything after `since` was replayed, so `since` is known even if nothing came.
     if (recovered && (tracked.offset === null || tracked.offset < tracked.since!)) tracked.offset = tracked.since
+    // Not recovered: the old offset says nothing any more (the server may even have lost its
+    // history and counts from 1 again), so the next message sets it afresh.
+    else if (!recovered && tracked.since !== null) tracked.offset = null
     tracked.joined = true
     tracked.since = null
     tracked.replay = null

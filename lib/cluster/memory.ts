@@ -190,10 +190,12 @@ export class MemoryState implements ClusterState {
 
   async history(roomId: string, since: number): Promise<HistoryReplay> {
     const room = this.rooms.get(roomId)
-    if (room === undefined) return { recovered: true, entries: [] }
+    if (room === undefined) return since === 0 ? { recovered: true, entries: [] } : { recovered: false, entries: [] }
     const first = room.history[0]
     // Recoverable when nothing after `since` was dropped: the oldest kept is since+1 or
     // earlier, or nothing was ever written after `since`.
+    // A `since` past the last offset written was seen before the history was lost.
+    if (since >= room.nextOffset) return { recovered: false, entries: [] }
     if (since + 1 < room.nextOffset && (first === undefined || first.offset > since + 1)) return { recovered: false, entries: [] }
     return { recovered: true, entries: room.history.filter((entry) => entry.offset > since) }
   }

@@ -29,6 +29,8 @@ export interface History {
 /** The answer to a read, from the last offset written and what is kept (PROTOCOL.md section 3). */
 function replay(last: number, kept: HistoryEntry[], since: number): HistoryReplay {
   const first = kept[0]
+  // A `since` past the last offset written was seen before the history was lost (a server that came back empty).
+  if (since > last) return { recovered: false, entries: [] }
   if (since < last && (first === undefined || first.offset > since + 1)) return { recovered: false, entries: [] }
   return { recovered: true, entries: kept.filter((e) => e.offset > since) }
 }
@@ -65,7 +67,7 @@ export class KvHistory implements History {
 
   async read(roomId: string, since: number): Promise<HistoryReplay> {
     const doc = valueOf<{ last: number; entries: Array<[number, string]> }>(await (await this.kv()).get(`h.${token(roomId)}`))
-    if (doc === null) return { recovered: true, entries: [] }
+    if (doc === null) return replay(0, [], since)
     return replay(doc.last, doc.entries.map(([offset, frame]) => ({ offset, frame })), since)
   }
 
@@ -149,7 +151,8 @@ export class StreamHistory implements History {
 
   async read(roomId: string, since: number): Promise<HistoryReplay> {
     const last = valueOf<number>(await this.state.get(`o.${token(roomId)}`)) ?? 0
-    if (last <= since) return { recovered: true, entries: [] }
+    if (last < since) return { recovered: false, entries: [] }
+    if (last === since) return { recovered: true, entries: [] }
     const jsm = await this.js.jetstreamManager()
     const subject = this.subject(roomId)
     let count = 0

@@ -205,6 +205,8 @@ export class RedisState implements ClusterState {
     const out = (await this.script.readHistory(`${this.k}h:${roomId}`, `${this.k}hn:${roomId}`, since)) as Array<number | string>
     const last = out[0] as number
     const first = out[1] as number
+    // A `since` past the last offset written was seen before the history was lost (a Redis that came back empty).
+    if (since > last) return { recovered: false, entries: [] }
     if (since < last && (first === -1 || first > since + 1)) return { recovered: false, entries: [] }
     const entries: HistoryEntry[] = []
     for (let i = 2; i < out.length; i += 2) entries.push({ offset: out[i] as number, frame: out[i + 1] as string })

@@ -55,4 +55,13 @@ describe('RoomTracker', () => {
     rooms.joinData('r')
     assert.equal(rooms.joined('r', false), false)
   })
+
+  it('takes its offset afresh after a join that was not recovered (a server that lost its history counts from 1 again)', () => {
+    const rooms = new RoomTracker()
+    rooms.joining('r', 30)
+    rooms.joinData('r')
+    rooms.joined('r', false)
+    rooms.accept({ room_id: 'r', offset: 2 })
+    assert.deepEqual(rooms.joinData('r'), { room_id: 'r', since: 2 })
+  })
 })

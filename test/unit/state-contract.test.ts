@@ -392,6 +392,14 @@ for (const name of backendNames) {
           assert.deepEqual(await s.history('nope', 0), { recovered: true, entries: [] })
         })
 
+        it('answers recovered false to a since past the last offset written (the history was lost)', async () => {
+          const s = await state(testPrefix(), { jetstream })
+          await s.createRoom(room('r'))
+          for (let i = 0; i < 2; i++) await s.appendHistory('r', 10, (o) => `m${o}`)
+          assert.deepEqual(await s.history('r', 7), { recovered: false, entries: [] })
+          assert.deepEqual(await s.history('gone', 7), { recovered: false, entries: [] })
+        })
+
         it('starts again from offset 1 after the room is deleted and made again', async () => {
           const s = await state(testPrefix(), { jetstream })
           await s.createRoom(room('r'))
