@@ -1,11 +1,11 @@
 /**
- * The node's transport: Node's `http` server with `ws` in `noServer` mode. It runs the
- * handshake before the upgrade, makes a `Connection` per socket, feeds frames to the app,
+ * The node's transport: `ws` in `noServer` mode under the node's HTTP listeners
+ * (http-listeners.ts). It runs the handshake before the upgrade, makes a `Connection` per socket, feeds frames to the app,
  * pings every client from one shared timer (in slices: heartbeat.ts), and drains on close.
  * Socket listeners are module-level functions that find their connection through a
  * symbol, so a connection costs no closures.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
@@ -18,12 +18,7 @@ import { checkAdmission, refuseUpgrade, remoteAddressOf } from './upgrade.js'
 import { ErrorCode } from './errors.js'
 import { clientEventInfo } from './events.js'
 import { Heartbeat } from './heartbeat.js'
-
-const CLIENT_ERRORS: Record<number, string> = {
-  400: 'malformed HTTP request',
-  408: 'the request headers did not arrive within http.handshake_timeout_ms',
-  431: 'request headers too large: send a token of a few KB in one header',
-}
+import { HttpListeners } from './http-listeners.js'
 
 const kConnection = Symbol('wshub.connection')
 const kServer = Symbol('wshub.server')
@@ -55,8 +50,7 @@ export class WsServer implements ConnectionHost {
   private readonly perIp = new Map<string, number>()
   private pending = 0
   private draining = false
-  private readonly http: Server
-  private adminHttp: Server | null = null
+  private readonly listeners: HttpListeners
   private readonly wss: WebSocketServer
   private heartbeat: Heartbeat | null = null
   private readonly cleanups = new Set<Promise<void>>()
@@ -71,14 +65,7 @@ export class WsServer implements ConnectionHost {
       perMessageDeflate: false,
       handleProtocols: (protocols) => (protocols.has('wshub.v1') ? 'wshub.v1' : false),
     })
-    // Node drops a request whose headers are late only when its connections check runs,
-    // every 30 s by default: a slow-loris upgrade would outlive handshake_timeout_ms by that much.
-    const checkEvery = Math.min(30_000, Math.max(100, Math.floor(app.config.http.handshake_timeout_ms / 4)))
-    this.http = createServer({ connectionsCheckingInterval: checkEvery }, (req, res) => void this.onRequest(req, res, false))
-    this.http.headersTimeout = app.config.http.handshake_timeout_ms
-    this.http.requestTimeout = app.config.http.handshake_timeout_ms * 3
-    this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.onUpgrade(req, socket, head))
-    this.http.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(err, socket))
+    this.listeners = new HttpListeners(app, (req, socket, head) => void this.onUpgrade(req, socket, head))
   }
 
   /** Connections held by this node. */
@@ -87,62 +74,14 @@ export class WsServer implements ConnectionHost {
   }
 
   async listen(): Promise<AddressInfo> {
-    const { host, port, admin_address } = this.app.config.http
-    await new Promise<void>((resolve, reject) => {
-      this.http.once('error', reject)
-      this.http.listen(port, host, () => {
-        this.http.off('error', reject)
-        resolve()
-      })
-    })
-    if (admin_address !== '') {
-      const cut = admin_address.lastIndexOf(':')
-      const adminHost = cut === -1 ? '127.0.0.1' : admin_address.slice(0, cut)
-      const adminPort = Number(cut === -1 ? admin_address : admin_address.slice(cut + 1))
-      this.adminHttp = createServer((req, res) => void this.onRequest(req, res, true))
-      await new Promise<void>((resolve, reject) => {
-        this.adminHttp!.once('error', reject)
-        this.adminHttp!.listen(adminPort, adminHost, resolve)
-      })
-    }
+    const address = await this.listeners.listen()
     this.startHeartbeat()
-    return this.http.address() as AddressInfo
+    return address
   }
 
   /** The address of the admin listener, when `http.admin_address` set one. */
   adminAddress(): AddressInfo | null {
-    return (this.adminHttp?.address() as AddressInfo | null) ?? null
-  }
-
-  // With an admin listener, handlers added with `{ admin: true }` (the HTTP API) answer
-  // only there; without one, every handler answers on the main port.
-  private async onRequest(req: IncomingMessage, res: ServerResponse, onAdminListener: boolean): Promise<void> {
-    const handlers = onAdminListener || this.adminHttp === null ? this.app.httpHandlers : this.app.publicHttpHandlers
-    try {
-      for (const handler of handlers) if (await handler(req, res)) return
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 404, message: 'not found' }))
-    } catch (err) {
-      this.app.log.error({ err }, 'http handler failed')
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' })
-      res.end(JSON.stringify({ code: ErrorCode.ServerError, message: 'server error' }))
-    }
-  }
-
-  /**
-   * A request Node's HTTP parser refused before any handler saw it: headers over the size
-   * limit (a 100 KB token) get 431, headers still incomplete at handshake_timeout_ms get
-   * 408, anything else malformed 400; each with a JSON body, as a refused upgrade has.
-   */
-  private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-    if (err.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy()
-      return
-    }
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
-    this.app.emit('http_refused', { status })
-    refuseUpgrade(socket, status, { message: CLIENT_ERRORS[status]! })
-    // The peer may never close its side: do not keep the socket for it.
-    setTimeout(() => socket.destroy(), 1000).unref()
+    return this.listeners.adminAddress()
   }
 
   private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -325,18 +264,14 @@ export class WsServer implements ConnectionHost {
     if (this.draining) return
     this.draining = true
     this.heartbeat?.stop()
-    const closed = Promise.all([
-      new Promise<void>((resolve) => this.http.close(() => resolve())),
-      this.adminHttp ? new Promise<void>((resolve) => this.adminHttp!.close(() => resolve())) : undefined,
-    ])
+    const closed = this.listeners.close()
     await waitUntil(() => this.app.inFlight === 0, 10_000)
     for (const conn of this.connections.values()) conn.close(CloseCode.GoingAway, 'server shutting down')
     await waitUntil(() => this.connections.size === 0, 3_000)
     for (const conn of this.connections.values()) conn.close(CloseCode.GoingAway, 'server shutting down', true)
     await waitUntil(() => this.connections.size === 0, 1_000)
     await Promise.all(this.cleanups)
-    this.http.closeAllConnections()
-    this.adminHttp?.closeAllConnections()
+    this.listeners.closeAllConnections()
     await closed
   }
 }

@@ -1,0 +1,108 @@
+/**
+ * The node's HTTP listeners: the main one (`/ws` upgrades and, by default, the HTTP API)
+ * and, where `http.admin_address` is set, a second one for the API alone. Requests go to
+ * the app's HTTP handlers in order; a request Node's parser refuses still gets a JSON
+ * answer.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import type { Application } from './application.js'
+import { ErrorCode } from './errors.js'
+import { refuseUpgrade } from './upgrade.js'
+
+const CLIENT_ERRORS: Record<number, string> = {
+  400: 'malformed HTTP request',
+  408: 'the request headers did not arrive within http.handshake_timeout_ms',
+  431: 'request headers too large: send a token of a few KB in one header',
+}
+
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void
+
+export class HttpListeners {
+  private readonly http: Server
+  private adminHttp: Server | null = null
+
+  constructor(private readonly app: Application, onUpgrade: UpgradeHandler) {
+    // Node drops a request whose headers are late only when its connections check runs,
+    // every 30 s by default: a slow-loris upgrade would outlive handshake_timeout_ms by that much.
+    const checkEvery = Math.min(30_000, Math.max(100, Math.floor(app.config.http.handshake_timeout_ms / 4)))
+    this.http = createServer({ connectionsCheckingInterval: checkEvery }, (req, res) => void this.onRequest(req, res, false))
+    this.http.headersTimeout = app.config.http.handshake_timeout_ms
+    this.http.requestTimeout = app.config.http.handshake_timeout_ms * 3
+    this.http.on('upgrade', onUpgrade)
+    this.http.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(err, socket))
+  }
+
+  /** Listens on `http.host:http.port`, and on `http.admin_address` when set; resolves to the main address. */
+  async listen(): Promise<AddressInfo> {
+    const { host, port, admin_address } = this.app.config.http
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject)
+      this.http.listen(port, host, () => {
+        this.http.off('error', reject)
+        resolve()
+      })
+    })
+    if (admin_address !== '') {
+      const cut = admin_address.lastIndexOf(':')
+      const adminHost = cut === -1 ? '127.0.0.1' : admin_address.slice(0, cut)
+      const adminPort = Number(cut === -1 ? admin_address : admin_address.slice(cut + 1))
+      this.adminHttp = createServer((req, res) => void this.onRequest(req, res, true))
+      await new Promise<void>((resolve, reject) => {
+        this.adminHttp!.once('error', reject)
+        this.adminHttp!.listen(adminPort, adminHost, resolve)
+      })
+    }
+    return this.http.address() as AddressInfo
+  }
+
+  /** The address of the admin listener, when `http.admin_address` set one. */
+  adminAddress(): AddressInfo | null {
+    return (this.adminHttp?.address() as AddressInfo | null) ?? null
+  }
+
+  /** Stops accepting; resolves once every connection is gone. */
+  close(): Promise<void> {
+    return Promise.all([
+      new Promise<void>((resolve) => this.http.close(() => resolve())),
+      this.adminHttp ? new Promise<void>((resolve) => this.adminHttp!.close(() => resolve())) : undefined,
+    ]).then(() => {})
+  }
+
+  closeAllConnections(): void {
+    this.http.closeAllConnections()
+    this.adminHttp?.closeAllConnections()
+  }
+
+  // With an admin listener, handlers added with `{ admin: true }` (the HTTP API) answer
+  // only there; without one, every handler answers on the main port.
+  private async onRequest(req: IncomingMessage, res: ServerResponse, onAdminListener: boolean): Promise<void> {
+    const handlers = onAdminListener || this.adminHttp === null ? this.app.httpHandlers : this.app.publicHttpHandlers
+    try {
+      for (const handler of handlers) if (await handler(req, res)) return
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 404, message: 'not found' }))
+    } catch (err) {
+      this.app.log.error({ err }, 'http handler failed')
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ code: ErrorCode.ServerError, message: 'server error' }))
+    }
+  }
+
+  /**
+   * A request Node's HTTP parser refused before any handler saw it: headers over the size
+   * limit (a 100 KB token) get 431, headers still incomplete at handshake_timeout_ms get
+   * 408, anything else malformed 400; each with a JSON body, as a refused upgrade has.
+   */
+  private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy()
+      return
+    }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
+    this.app.emit('http_refused', { status })
+    refuseUpgrade(socket, status, { message: CLIENT_ERRORS[status]! })
+    // The peer may never close its side: do not keep the socket for it.
+    setTimeout(() => socket.destroy(), 1000).unref()
+  }
+}
