@@ -1,6 +1,7 @@
 /**
  * The chat example in a real browser: headless Chromium opens the page twice, once on
- * each of two nodes that share a bus and a state, and the two pages chat in one room.
+ * each of two nodes of a cluster joined by a real Redis (started by the test on a free
+ * port), and the two pages chat in one room.
  * Screenshots go to test/e2e/artifacts/.
  */
 import { describe, it, before, after } from 'node:test'
@@ -12,8 +13,7 @@ import { fileURLToPath } from 'node:url'
 import jwt from 'jsonwebtoken'
 import type { BrowserContext, Page } from 'playwright-core'
 import { createChatApp } from '../../examples/chat/server.js'
-import { MemoryBus, MemoryHub } from '../../lib/bus/memory.js'
-import { MemoryState } from '../../lib/cluster/memory.js'
+import { startRedis, skipUnless, testPrefix, type Service } from '../support/services.js'
 import type { Application } from '../../lib/application.js'
 import { testLogger } from '../support/node.js'
 
@@ -21,23 +21,28 @@ const CHROMIUM = process.env.WSHUB_CHROMIUM ?? '/usr/bin/chromium'
 const INSTALL_HINT = 'apt-get update && apt-get install -y chromium chromium-driver'
 const requireServices = process.env.WSHUB_TEST_REQUIRE_SERVICES === '1'
 const missing = !existsSync(CHROMIUM)
-const skip = missing && !requireServices ? `Chromium not found at ${CHROMIUM}; install it with: ${INSTALL_HINT}` : false
+const skip = (missing && !requireServices ? `Chromium not found at ${CHROMIUM}; install it with: ${INSTALL_HINT}` : false) || skipUnless('redis')
 const artifacts = fileURLToPath(new URL('../../../test/e2e/artifacts/', import.meta.url))
 const SECRET = 'chat-e2e-secret'
 const TIMEOUT = 15_000
 
-/** Two chat nodes sharing one in-process bus and state: a cluster in miniature. */
+/** Two chat nodes on one Redis (bus and state), under a prefix of their own. */
 class ChatCluster {
-  readonly hub = new MemoryHub()
-  readonly state = new MemoryState()
+  readonly prefix = testPrefix()
   readonly nodes: Array<{ app: Application; port: number; base: string }> = []
+
+  constructor(private readonly redis: Service) {}
 
   /** Starts node `i` (again, on the same port, after `stop(i)`). */
   async start(i: number): Promise<Application> {
     const port = this.nodes[i]?.port ?? 0
     const app = createChatApp(
-      { http: { host: '127.0.0.1', port }, cluster: { node_id: `chat-${i + 1}` }, auth: { secret: SECRET } },
-      { bus: new MemoryBus(this.hub), state: this.state, logger: testLogger() },
+      {
+        http: { host: '127.0.0.1', port },
+        cluster: { node_id: `chat-${i + 1}`, bus: 'redis', redis: { url: this.redis.url }, prefix: this.prefix },
+        auth: { secret: SECRET },
+      },
+      { logger: testLogger() },
     )
     const address = await app.listen()
     this.nodes[i] = { app, port: address.port, base: `http://127.0.0.1:${address.port}` }
@@ -56,11 +61,13 @@ class ChatCluster {
 describe('examples/chat in a browser', () => {
   let context: BrowserContext | null = null
   let userDataDir = ''
+  let redis: Service | null = null
   const clusters: ChatCluster[] = []
 
   before(async () => {
     if (skip) return
     if (missing) throw new Error(`Chromium not found at ${CHROMIUM} and WSHUB_TEST_REQUIRE_SERVICES=1; install it with: ${INSTALL_HINT}`)
+    redis = await startRedis()
     const { chromium } = await import('playwright-core')
     userDataDir = mkdtempSync(join(tmpdir(), 'wshub-e2e-'))
     context = await chromium.launchPersistentContext(userDataDir, {
@@ -75,11 +82,12 @@ describe('examples/chat in a browser', () => {
   after(async () => {
     await context?.close()
     for (const cluster of clusters) await cluster.close()
+    await redis?.stop()
     if (userDataDir) rmSync(userDataDir, { recursive: true, force: true })
   })
 
   async function cluster(): Promise<ChatCluster> {
-    const c = new ChatCluster()
+    const c = new ChatCluster(redis!)
     clusters.push(c)
     await c.start(0)
     await c.start(1)
