@@ -57,6 +57,20 @@ export interface ConnectionHost {
 // A Buffer goes out as a text frame too; one options object for every send.
 const TEXT = { binary: false } as const
 
+// ws keeps the TCP socket in a private field; it has no public way to batch writes.
+type Corkable = { cork(): void; uncork(): void; destroyed: boolean; writableLength: number }
+
+// Past this many bytes held, the socket is uncorked at once: a burst of sends in one tick
+// (a fan-out loop that never yields) must not look like a slow reader to max_buffered_bytes.
+const CORK_MAX_BYTES = 16 * 1024
+
+function uncork(connection: Connection): void {
+  if (!connection.corked) return
+  connection.corked = false
+  const socket = (connection.socket as unknown as { _socket?: Corkable })._socket
+  if (socket !== undefined && !socket.destroyed) socket.uncork()
+}
+
 export class Connection {
   readonly id: string
   readonly nodeId: string
@@ -77,6 +91,8 @@ export class Connection {
   /** A frame of this connection is in the chain; later ones wait in `backlog`, so frames run in order. */
   busy = false
   backlog: Envelope[] | null = null
+  /** Its socket holds this tick's frames, written together in one syscall on the next tick. */
+  corked = false
   /** The close code and reason once it is closing or closed. */
   closeInfo: CloseInfo | null = null
   readonly socket: WebSocket
@@ -119,7 +135,17 @@ export class Connection {
       this.host.onDropped?.(this)
       return false
     }
+    // The replies to the frames of one read go out in the same tick: one write for all of them.
+    if (!this.corked) {
+      const socket = (this.socket as unknown as { _socket?: Corkable })._socket
+      if (socket !== undefined) {
+        this.corked = true
+        socket.cork()
+        process.nextTick(uncork, this)
+      }
+    }
     this.socket.send(frame, TEXT)
+    if (this.corked && (this.socket as unknown as { _socket: Corkable })._socket.writableLength > CORK_MAX_BYTES) uncork(this)
     this.host.onSent?.(this, frame)
     if (this.socket.bufferedAmount > this.host.maxBufferedBytes) {
       this.host.onSlowConsumer(this)
