@@ -57,7 +57,7 @@ export interface ConnectionHost {
 // A Buffer goes out as a text frame too; one options object for every send.
 const TEXT = { binary: false } as const
 
-// ws keeps the TCP socket in a private field; it has no public way to batch writes.
+// The TCP socket under ws (its private _socket), as far as holding writes needs it.
 type Corkable = { cork(): void; uncork(): void; destroyed: boolean; writableLength: number }
 
 // Past this many bytes held, the socket is uncorked at once: a burst of sends in one tick
@@ -91,7 +91,7 @@ export class Connection {
   /** A frame of this connection is in the chain; later ones wait in `backlog`, so frames run in order. */
   busy = false
   backlog: Envelope[] | null = null
-  /** Its socket holds this tick's frames, written together in one syscall on the next tick. */
+  /** Its socket holds the replies to what it sent in this turn of the event loop, for one write (see {@link holdWrites}). */
   corked = false
   /** The close code and reason once it is closing or closed. */
   closeInfo: CloseInfo | null = null
@@ -122,6 +122,21 @@ export class Connection {
     return this.permissions.has(permission)
   }
 
+  /**
+   * Holds this connection's outbound frames until the event loop's check phase, so the
+   * replies to every frame of one read leave in one write instead of one syscall each.
+   * Called when a frame arrives: a fan-out to connections that sent nothing is not held.
+   */
+  holdWrites(): void {
+    if (this.corked) return
+    // ws keeps the TCP socket private and offers no batching of its own.
+    const socket = (this.socket as unknown as { _socket?: Corkable })._socket
+    if (socket === undefined) return
+    this.corked = true
+    socket.cork()
+    setImmediate(uncork, this)
+  }
+
   get isOpen(): boolean {
     return this.closeInfo === null && this.socket.readyState === 1
   }
@@ -134,15 +149,6 @@ export class Connection {
     if (!this.isOpen) {
       this.host.onDropped?.(this)
       return false
-    }
-    // The replies to the frames of one read go out in the same tick: one write for all of them.
-    if (!this.corked) {
-      const socket = (this.socket as unknown as { _socket?: Corkable })._socket
-      if (socket !== undefined) {
-        this.corked = true
-        socket.cork()
-        process.nextTick(uncork, this)
-      }
     }
     this.socket.send(frame, TEXT)
     if (this.corked && (this.socket as unknown as { _socket: Corkable })._socket.writableLength > CORK_MAX_BYTES) uncork(this)
