@@ -76,6 +76,8 @@ export interface HttpHandlerOptions {
 
 /** Frames one connection may have waiting behind the one in the chain. */
 const MAX_BACKLOG = 1024
+// What dispatch answers for a frame that waits in the backlog: nothing to wait for.
+const QUEUED: Promise<void> = Promise.resolve()
 
 export class Application extends EventEmitter<AppEvents> {
   /** The configuration in force; `reload()` replaces it with a new object. */
@@ -248,39 +250,40 @@ export class Application extends EventEmitter<AppEvents> {
    * they arrived: a frame that comes while another is in the chain waits in a bounded
    * backlog (a client that floods past it is cut off with 1008).
    */
-  async dispatch(client: Connection, envelope: Envelope): Promise<void> {
+  dispatch(client: Connection, envelope: Envelope): Promise<void> {
     if (client.busy) {
       const backlog = (client.backlog ??= [])
       if (backlog.length >= MAX_BACKLOG) client.close(CloseCode.PolicyViolation, 'too many frames waiting', true)
       else backlog.push(envelope)
-      return
+      return QUEUED
     }
     client.busy = true
+    return this.drain(client, envelope)
+  }
+
+  // One async function per frame, not two: the frame runs inline in the loop that drains the backlog.
+  private async drain(client: Connection, envelope: Envelope): Promise<void> {
     try {
       let next: Envelope | undefined = envelope
       while (next !== undefined && client.closeInfo === null) {
-        await this.run(client, next)
+        const ctx = new Context(this, client, next.type, next.data, next.messageId)
+        // Not ctx.log: the trace middleware sets the trace id before the frame's logger is made.
+        if (this.debug) this.log.debug({ client_id: client.id, message_type: next.type, message_id: next.messageId }, 'frame in')
+        this.inFlight++
+        try {
+          // Inside the try: a throwing listener is application code, answered with 1003 like a handler.
+          this.emit('message', ctx)
+          await (this.chain ?? this.compile())(ctx)
+          if (ctx.messageId !== null && !ctx.replied) ctx.ack()
+        } catch (err) {
+          this.fail(ctx, err)
+        } finally {
+          this.inFlight--
+        }
         next = client.backlog?.shift()
       }
     } finally {
       client.busy = false
-    }
-  }
-
-  private async run(client: Connection, envelope: Envelope): Promise<void> {
-    const ctx = new Context(this, client, envelope.type, envelope.data, envelope.messageId)
-    // Not ctx.log: the trace middleware sets the trace id before the frame's logger is made.
-    if (this.debug) this.log.debug({ client_id: client.id, message_type: envelope.type, message_id: envelope.messageId }, 'frame in')
-    this.inFlight++
-    try {
-      // Inside the try: a throwing listener is application code, answered with 1003 like a handler.
-      this.emit('message', ctx)
-      await (this.chain ?? this.compile())(ctx)
-      if (ctx.messageId !== null && !ctx.replied) ctx.ack()
-    } catch (err) {
-      this.fail(ctx, err)
-    } finally {
-      this.inFlight--
     }
   }
 

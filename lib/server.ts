@@ -183,6 +183,7 @@ export class WsServer implements ConnectionHost {
   /** One inbound frame from a connection. */
   receive(conn: Connection, data: Buffer, isBinary: boolean): void {
     if (this.draining || conn.closeInfo !== null) return
+    conn.holdWrites()
     const { app } = this
     if (app.listenerCount('frame_in') !== 0) app.emit('frame_in', conn, data.length)
     let envelope
