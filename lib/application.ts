@@ -12,20 +12,20 @@ import { compose, type Composed, type Next } from './compose.js'
 import { Context } from './context.js'
 import { resolveConfig, type ConfigInput, type WshubConfig } from './config.js'
 import { createLogger } from './logger.js'
-import { ErrorCode, isAppError } from './errors.js'
-import { encodeError, type Envelope, type MessageId } from './protocol.js'
+import type { Envelope, MessageId } from './protocol.js'
 import { Rooms } from './rooms.js'
 import { RoomTarget } from './broadcast.js'
 import { WsServer } from './server.js'
 import { ClusterLink } from './cluster-link.js'
 import { Delivery, type DeliveryWrapper } from './delivery.js'
+import { FrameRunner } from './frame-runner.js'
 import type { Bus } from './bus/bus.js'
 import type { ClusterState } from './cluster/state.js'
 import { openBackends } from './backends.js'
 import { MemoryBus } from './bus/memory.js'
 import { MemoryState } from './cluster/memory.js'
 import { Router, type Handler, type RouteOptions } from '../middleware/router.js'
-import { CloseCode, type Connection, type Identity } from './connection.js'
+import type { Connection, Identity } from './connection.js'
 import { registerBuiltinRoutes } from './builtin-routes.js'
 import { defaultChain } from '../middleware/index.js'
 import type { AppEvents } from './events.js'
@@ -74,11 +74,6 @@ export interface HttpHandlerOptions {
   admin?: boolean
 }
 
-/** Frames one connection may have waiting behind the one in the chain. */
-const MAX_BACKLOG = 1024
-// What dispatch answers for a frame that waits in the backlog: nothing to wait for.
-const QUEUED: Promise<void> = Promise.resolve()
-
 export class Application extends EventEmitter<AppEvents> {
   /** The configuration in force; `reload()` replaces it with a new object. */
   config: WshubConfig
@@ -95,6 +90,7 @@ export class Application extends EventEmitter<AppEvents> {
   readonly link: ClusterLink
   /** How frames reach clients, local and remote. */
   readonly delivery: Delivery
+  private readonly runner: FrameRunner
   /** Decodes binary frames into envelopes; null refuses them with 1001. */
   binaryCodec: ((frame: Buffer) => unknown) | null = null
   readonly handshakeHooks: HandshakeHook[] = []
@@ -125,6 +121,7 @@ export class Application extends EventEmitter<AppEvents> {
     this.server = new WsServer(this)
     this.link = new ClusterLink(this)
     this.delivery = new Delivery(this)
+    this.runner = new FrameRunner(this)
     registerBuiltinRoutes(this)
     if (options.httpApi !== false) installHttpApi(this)
   }
@@ -245,82 +242,19 @@ export class Application extends EventEmitter<AppEvents> {
     return (this.chain = compose<Context>([...this.middleware, this.router.middleware()]))
   }
 
-  /**
-   * Runs one valid envelope through the chain. Frames of one connection run in the order
-   * they arrived: a frame that comes while another is in the chain waits in a bounded
-   * backlog (a client that floods past it is cut off with 1008).
-   */
+  /** Runs one valid envelope through the chain, in arrival order per connection (see frame-runner.ts). */
   dispatch(client: Connection, envelope: Envelope): Promise<void> {
-    if (client.busy) {
-      const backlog = (client.backlog ??= [])
-      if (backlog.length >= MAX_BACKLOG) client.close(CloseCode.PolicyViolation, 'too many frames waiting', true)
-      else backlog.push(envelope)
-      return QUEUED
-    }
-    client.busy = true
-    return this.drain(client, envelope)
-  }
-
-  // One async function per frame, not two: the frame runs inline in the loop that drains the backlog.
-  private async drain(client: Connection, envelope: Envelope): Promise<void> {
-    try {
-      let next: Envelope | undefined = envelope
-      while (next !== undefined && client.closeInfo === null) {
-        const ctx = new Context(this, client, next.type, next.data, next.messageId)
-        // Not ctx.log: the trace middleware sets the trace id before the frame's logger is made.
-        if (this.debug) this.log.debug({ client_id: client.id, message_type: next.type, message_id: next.messageId }, 'frame in')
-        this.inFlight++
-        try {
-          // Inside the try: a throwing listener is application code, answered with 1003 like a handler.
-          this.emit('message', ctx)
-          await (this.chain ?? this.compile())(ctx)
-          if (ctx.messageId !== null && !ctx.replied) ctx.ack()
-        } catch (err) {
-          this.fail(ctx, err)
-        } finally {
-          this.inFlight--
-        }
-        next = client.backlog?.shift()
-      }
-    } finally {
-      client.busy = false
-    }
-  }
-
-  /** The one place where a thrown error becomes an `error` envelope. */
-  private fail(ctx: Context, err: unknown): void {
-    let code: number = ErrorCode.ServerError
-    let message = 'server error'
-    let details: unknown
-    if (isAppError(err)) {
-      code = err.code
-      message = err.message
-      details = err.details
-    } else {
-      ctx.log.error({ err }, 'handler failed')
-      if (this.listenerCount('error') > 0) this.emit('error', err, ctx)
-    }
-    if (ctx.replied && ctx.messageId !== null) {
-      ctx.log.warn({ code, message }, 'error after the terminal reply was sent; not sent to the client')
-      return
-    }
-    ctx.replied = true
-    let frame: string
-    try {
-      frame = encodeError(code, message, details, ctx.messageId)
-    } catch (encodeErr) {
-      // Details that JSON cannot carry (a BigInt, a cycle) must not cost the client its answer.
-      ctx.log.error({ err: encodeErr, code }, 'error details could not be encoded; sent without them')
-      frame = encodeError(code, message, undefined, ctx.messageId)
-    }
-    ctx.client.send(frame)
+    return this.runner.dispatch(client, envelope)
   }
 
   /** Answers a frame refused before the chain (envelope errors), keeping the connection open. */
   reject(client: Connection, code: number, message: string, messageId: MessageId | null): void {
-    if (this.debug) this.log.debug({ client_id: client.id, code }, 'frame rejected')
-    this.emit('frame_rejected', client, code)
-    client.send(encodeError(code, message, undefined, messageId))
+    this.runner.reject(client, code, message, messageId)
+  }
+
+  /** The composed chain (composed again after a `use()`). */
+  get composed(): Composed<Context> {
+    return this.chain ?? this.compile()
   }
 
   // Server SDK and delivery.
