@@ -2,24 +2,15 @@ import { describe, it, beforeEach, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { request as httpRequest } from 'node:http'
 import jwt from 'jsonwebtoken'
-import { startNode, type TestNode } from '../support/node.js'
+import { startNode, type TestNode, startMemoryPair } from '../support/node.js'
 import { callApi, eventually, type ApiRequest } from '../support/http.js'
-import { MemoryBus, MemoryHub } from '../../lib/bus/memory.js'
-import { MemoryState } from '../../lib/cluster/memory.js'
 import type { ConfigInput } from '../../lib/config.js'
 
 const ADMIN_TOKEN = 'admin-token-for-tests'
 const SECRET = 'jwt-secret-for-tests'
 const config: ConfigInput = { http: { admin_token: ADMIN_TOKEN }, auth: { secret: SECRET } }
 
-/** Two in-process nodes joined by one memory hub and one memory state. */
-async function startCluster(cfg: ConfigInput = config): Promise<[TestNode, TestNode]> {
-  const hub = new MemoryHub()
-  const state = new MemoryState()
-  const a = await startNode(cfg, { bus: new MemoryBus(hub), state })
-  const b = await startNode(cfg, { bus: new MemoryBus(hub), state })
-  return [a, b]
-}
+const startCluster = (cfg: ConfigInput = config) => startMemoryPair(cfg)
 
 function admin(node: TestNode, path: string, request: ApiRequest = {}) {
   return callApi(node.http, path, { token: ADMIN_TOKEN, ...request })

@@ -1,17 +1,10 @@
 import { describe, it, beforeEach, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
-import { startNode, type TestNode } from '../support/node.js'
+import { startNode, type TestNode, startMemoryPair } from '../support/node.js'
 import { eventually } from '../support/http.js'
-import { MemoryBus, MemoryHub } from '../../lib/bus/memory.js'
-import { MemoryState } from '../../lib/cluster/memory.js'
 import type { AppEvents } from '../../lib/events.js'
 
-/** Two in-process nodes joined by one memory hub and one memory state. */
-async function startCluster(): Promise<[TestNode, TestNode]> {
-  const hub = new MemoryHub()
-  const state = new MemoryState()
-  return [await startNode({}, { bus: new MemoryBus(hub), state }), await startNode({}, { bus: new MemoryBus(hub), state })]
-}
+const startCluster = () => startMemoryPair()
 
 /** Collects the payloads of one event. */
 function record<K extends keyof AppEvents>(node: TestNode, event: K): AppEvents[K][] {

@@ -1,11 +1,9 @@
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { startNode, type TestNode } from '../support/node.js'
+import { startNode, type TestNode, startMemoryPair } from '../support/node.js'
 import { hs256, SECRET } from '../support/tokens.js'
 import { createApp, type Application } from '../../lib/application.js'
 import { AppError } from '../../lib/errors.js'
-import { MemoryBus, MemoryHub } from '../../lib/bus/memory.js'
-import { MemoryState } from '../../lib/cluster/memory.js'
 import type { ConfigInput } from '../../lib/config.js'
 import { dedup, RecentRequests } from '../../middleware/dedup.js'
 
@@ -145,12 +143,9 @@ describe('dedup window', () => {
 
 describe('dedup in cluster mode', () => {
   it('catches a string-id retry after a reconnect to another node, through the cluster state', async () => {
-    const hub = new MemoryHub()
-    const state = new MemoryState()
     // A non-memory bus name puts dedup in cluster mode; the memory backends stand in for it in-process.
     const config: ConfigInput = { auth: { secret: SECRET }, cluster: { bus: 'redis' } }
-    const a = await startNode(config, { bus: new MemoryBus(hub), state })
-    const b = await startNode(config, { bus: new MemoryBus(hub), state })
+    const [a, b] = await startMemoryPair(config)
     try {
       const runs = countingRoutes(a.app)
       countingRoutes(b.app).set('count', 0)
@@ -169,10 +164,7 @@ describe('dedup in cluster mode', () => {
   })
 
   it('does not share string ids across nodes with the memory bus', async () => {
-    const hub = new MemoryHub()
-    const state = new MemoryState()
-    const a = await startNode({ auth: { secret: SECRET } }, { bus: new MemoryBus(hub), state })
-    const b = await startNode({ auth: { secret: SECRET } }, { bus: new MemoryBus(hub), state })
+    const [a, b] = await startMemoryPair({ auth: { secret: SECRET } })
     try {
       countingRoutes(a.app)
       countingRoutes(b.app)

@@ -1,12 +1,10 @@
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
-import { startNode, type TestNode } from '../support/node.js'
+import { startNode, type TestNode, startMemoryPair } from '../support/node.js'
 import { refusal } from '../support/handshake.js'
 import { hs256, SECRET } from '../support/tokens.js'
 import { createApp } from '../../lib/application.js'
-import { MemoryBus, MemoryHub } from '../../lib/bus/memory.js'
-import { MemoryState } from '../../lib/cluster/memory.js'
 import { metrics } from '../../middleware/metrics.js'
 import { closeClass } from '../../middleware/metrics/collectors.js'
 
@@ -160,10 +158,7 @@ describe('metrics', () => {
 
 describe('metrics of the cluster and heartbeats', () => {
   it('counts bus envelopes published and received', async () => {
-    const hub = new MemoryHub()
-    const state = new MemoryState()
-    const a = await startNode({}, { bus: new MemoryBus(hub), state })
-    const b = await startNode({}, { bus: new MemoryBus(hub), state })
+    const [a, b] = await startMemoryPair({})
     try {
       const sender = await a.connect()
       const receiver = await b.connect()

@@ -1,11 +1,9 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { startNode, type TestNode } from '../support/node.js'
+import { startNode, type TestNode, startMemoryPair } from '../support/node.js'
 import { hs256, SECRET } from '../support/tokens.js'
 import { createApp } from '../../lib/application.js'
 import { resolveConfig, type ConfigInput } from '../../lib/config.js'
-import { MemoryBus, MemoryHub } from '../../lib/bus/memory.js'
-import { MemoryState } from '../../lib/cluster/memory.js'
 import { rateLimit } from '../../middleware/rate-limit.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -96,11 +94,8 @@ describe('rateLimit per connection', () => {
 
 describe('rateLimit per user', () => {
   it('shares one bucket among a user\'s connections on different nodes', async () => {
-    const hub = new MemoryHub()
-    const state = new MemoryState()
     const config: ConfigInput = { auth: { secret: SECRET }, rate_limit: { per_connection: { rate: 100, burst: 100 }, per_user: { rate: 1, burst: 2 } } }
-    const a = await startNode(config, { bus: new MemoryBus(hub), state })
-    const b = await startNode(config, { bus: new MemoryBus(hub), state })
+    const [a, b] = await startMemoryPair(config)
     try {
       const token = hs256({ sub: 'busy-user' })
       const onA = await a.connect(`?token=${token}`)

@@ -8,10 +8,8 @@ import { context, propagation, trace as otel, SpanStatusCode } from '@openteleme
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
-import { startNode, type TestNode } from '../support/node.js'
+import { startNode, type TestNode, startMemoryPair } from '../support/node.js'
 import { hs256, SECRET } from '../support/tokens.js'
-import { MemoryBus, MemoryHub } from '../../lib/bus/memory.js'
-import { MemoryState } from '../../lib/cluster/memory.js'
 import { trace } from '../../middleware/trace.js'
 
 const exporter = new InMemorySpanExporter()
@@ -79,10 +77,7 @@ describe('trace', () => {
 
 describe('trace across the bus', () => {
   it('delivers on the receiving node inside a child span of the sending frame\'s span', async () => {
-    const hub = new MemoryHub()
-    const state = new MemoryState()
-    const a = await startNode({}, { bus: new MemoryBus(hub), state })
-    const b = await startNode({}, { bus: new MemoryBus(hub), state })
+    const [a, b] = await startMemoryPair({})
     try {
       const sender = await a.connect()
       const receiver = await b.connect()

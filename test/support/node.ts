@@ -7,6 +7,8 @@ import type { ConfigInput } from '../../lib/config.js'
 import { pino } from 'pino'
 import { after } from 'node:test'
 import { TestClient } from './ws-client.js'
+import { MemoryBus, MemoryHub } from '../../lib/bus/memory.js'
+import { MemoryState } from '../../lib/cluster/memory.js'
 import type WebSocket from 'ws'
 
 export interface TestNode {
@@ -58,4 +60,13 @@ export function nodesClosedAfter(): (...args: Parameters<typeof startNode>) => P
     nodes.push(node)
     return node
   }
+}
+
+/** Two in-process nodes joined by one memory hub and one memory state: a cluster in miniature. */
+export async function startMemoryPair(config: ConfigInput = {}, options: AppOptions = {}): Promise<[TestNode, TestNode]> {
+  const hub = new MemoryHub()
+  const state = new MemoryState()
+  const a = await startNode(config, { ...options, bus: new MemoryBus(hub), state })
+  const b = await startNode(config, { ...options, bus: new MemoryBus(hub), state })
+  return [a, b]
 }
