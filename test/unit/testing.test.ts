@@ -35,4 +35,17 @@ describe('testHarness', () => {
     const delivered = other.sent.find((f) => f.message_type === 'room_message')
     assert.equal(delivered?.data.sender_user_id, 'u1')
   })
+
+  it('lets a handler require a permission with ctx.authorize (2001 without it)', async () => {
+    const app = createApp({}, { defaults: false, logger: testLogger() })
+    app.route('moderate', (ctx) => {
+      ctx.authorize(`admin:room:${ctx.data.room_id}`)
+      ctx.reply('moderated', null)
+    })
+    const harness = await testHarness(app)
+    const [refused] = await harness.connect().send({ message_type: 'moderate', data: { room_id: 'lobby' }, message_id: 1 })
+    assert.equal(refused?.data.code, ErrorCode.Forbidden)
+    const [allowed] = await harness.connect({ permissions: ['admin:room:lobby'] }).send({ message_type: 'moderate', data: { room_id: 'lobby' }, message_id: 1 })
+    assert.equal(allowed?.message_type, 'moderated')
+  })
 })
