@@ -7,6 +7,7 @@
 import type { WebSocket } from 'ws'
 import { Permissions } from './permissions.js'
 import type { Envelope } from './protocol.js'
+import type { SharedFrame } from './shared-frame.js'
 
 /**
  * Per-connection data that middleware keeps on `ctx.client.data`. Open to declaration
@@ -59,6 +60,9 @@ const TEXT = { binary: false } as const
 
 // The TCP socket under ws (its private _socket), as far as holding writes needs it.
 type Corkable = { cork(): void; uncork(): void; destroyed: boolean; writableLength: number }
+
+// ws's sender (private _sender): writes a list of already framed chunks as they are.
+type WsSender = { sendFrame(list: readonly Buffer[]): void }
 
 // Past this many bytes held, the socket is uncorked at once: a burst of sends in one tick
 // (a fan-out loop that never yields) must not look like a slow reader to max_buffered_bytes.
@@ -142,8 +146,8 @@ export class Connection {
   }
 
   /**
-   * Sends one encoded frame (text; a Buffer is sent as a text frame, so a fan-out
-   * converts the string once). Returns false when the frame was not sent.
+   * Sends one encoded frame (text; a Buffer is sent as a text frame). Returns false when
+   * the frame was not sent.
    */
   send(frame: string | Buffer): boolean {
     if (!this.isOpen) {
@@ -151,6 +155,20 @@ export class Connection {
       return false
     }
     this.socket.send(frame, TEXT)
+    return this.afterWrite(frame)
+  }
+
+  /** Sends a frame framed once for many recipients (see {@link SharedFrame}): one write, no framing here. */
+  sendShared(frame: SharedFrame): boolean {
+    if (!this.isOpen) {
+      this.host.onDropped?.(this)
+      return false
+    }
+    ;(this.socket as unknown as { _sender: WsSender })._sender.sendFrame(frame.wire)
+    return this.afterWrite(frame.payload)
+  }
+
+  private afterWrite(frame: string | Buffer): boolean {
     if (this.corked && (this.socket as unknown as { _socket: Corkable })._socket.writableLength > CORK_MAX_BYTES) uncork(this)
     this.host.onSent?.(this, frame)
     if (this.socket.bufferedAmount > this.host.maxBufferedBytes) {

@@ -1,13 +1,15 @@
 /**
  * Delivery: how a frame reaches clients, whoever sends it (a handler, the server SDK, or
- * another node over the bus). A frame is encoded once, converted to bytes once, and the
- * same bytes go to every local recipient; the rest of the cluster gets one envelope.
+ * another node over the bus). A frame is encoded once and framed for the wire once
+ * (`SharedFrame`), the same bytes go to every local recipient, and the rest of the
+ * cluster gets one envelope.
  */
 import type { Application } from './application.js'
 import type { BusEnvelope } from './bus/bus.js'
 import { nodeOfClient } from './client-id.js'
 import { AppError, ErrorCode } from './errors.js'
 import { encodeDelivery } from './protocol.js'
+import { SharedFrame } from './shared-frame.js'
 
 /**
  * Wraps the delivery of an envelope that arrived from another node (the trace
@@ -31,14 +33,14 @@ export class Delivery {
 
   /** Local members of the rooms now, the rest of the cluster over the bus. */
   toRooms(rooms: readonly string[], frame: string, except: readonly string[]): Promise<void> {
-    this.app.rooms.deliverLocal(rooms, Buffer.from(frame), except)
+    this.app.rooms.deliverLocal(rooms, new SharedFrame(frame), except)
     return this.app.link.publishRooms(rooms, frame, except)
   }
 
   /** Every client of the cluster. */
   toAll(type: string, data: unknown): Promise<void> {
     const frame = encodeDelivery(type, data, Date.now())
-    this.app.server.sendToAll(Buffer.from(frame), [])
+    this.app.server.sendToAll(new SharedFrame(frame), [])
     return this.app.link.publishBroadcast(frame, [])
   }
 
@@ -89,10 +91,10 @@ export class Delivery {
     const { rooms, server } = this.app
     switch (envelope.kind) {
       case 'room':
-        rooms.deliverLocal(envelope.rooms, Buffer.from(envelope.frame), envelope.except)
+        rooms.deliverLocal(envelope.rooms, new SharedFrame(envelope.frame), envelope.except)
         return
       case 'broadcast':
-        server.sendToAll(Buffer.from(envelope.frame), envelope.except)
+        server.sendToAll(new SharedFrame(envelope.frame), envelope.except)
         return
       case 'direct':
         server.connections.get(envelope.to)?.send(envelope.frame)
@@ -101,7 +103,7 @@ export class Delivery {
         server.connections.get(envelope.to)?.close(envelope.code, envelope.reason)
         return
       case 'room_deleted':
-        rooms.dropLocal(envelope.room, Buffer.from(envelope.frame))
+        rooms.dropLocal(envelope.room, new SharedFrame(envelope.frame))
         return
     }
   }

@@ -6,6 +6,7 @@
  */
 import type { Application } from './application.js'
 import type { Connection } from './connection.js'
+import { SharedFrame } from './shared-frame.js'
 import { AppError, ErrorCode } from './errors.js'
 import { encodeDelivery, isValidRoomId } from './protocol.js'
 import type { HistoryReplay, MemberRecord, RoomRecord } from './cluster/state.js'
@@ -206,7 +207,7 @@ export class Rooms {
   }
 
   /** Writes the same bytes to every local member of the rooms, each once, except the excluded. */
-  deliverLocal(rooms: readonly string[], frame: Buffer, except: readonly string[]): number {
+  deliverLocal(rooms: readonly string[], frame: SharedFrame, except: readonly string[]): number {
     let sent = 0
     if (rooms.length === 1) {
       const room = this.local.get(rooms[0]!)
@@ -214,8 +215,8 @@ export class Rooms {
       const held = room.held
       for (const conn of room.members) {
         if (except.length !== 0 && except.includes(conn.id)) continue
-        if (held !== null && held.has(conn)) held.get(conn)!.push(frame)
-        else if (conn.send(frame)) sent++
+        if (held !== null && held.has(conn)) held.get(conn)!.push(frame.payload)
+        else if (conn.sendShared(frame)) sent++
       }
       return sent
     }
@@ -226,21 +227,21 @@ export class Rooms {
       for (const conn of room.members) {
         if (seen.has(conn) || except.includes(conn.id)) continue
         seen.add(conn)
-        if (room.held !== null && room.held.has(conn)) room.held.get(conn)!.push(frame)
-        else if (conn.send(frame)) sent++
+        if (room.held !== null && room.held.has(conn)) room.held.get(conn)!.push(frame.payload)
+        else if (conn.sendShared(frame)) sent++
       }
     }
     return sent
   }
 
   /** Drops a deleted room's local members, sending each `frame` (a `room_left`). */
-  dropLocal(roomId: string, frame: Buffer): void {
+  dropLocal(roomId: string, frame: SharedFrame): void {
     const room = this.local.get(roomId)
     if (room === undefined) return
     this.local.delete(roomId)
     for (const conn of room.members) {
       conn.rooms.delete(roomId)
-      conn.send(frame)
+      conn.sendShared(frame)
       this.emitLeft(roomId, conn, 'deleted')
     }
     void this.app.link.unwatchRoom(roomId)
@@ -263,7 +264,7 @@ export class Rooms {
     const members = await this.app.state.deleteRoom(roomId)
     if (members === null) throw new AppError(ErrorCode.RoomNotFound, `room ${roomId} does not exist`)
     const frame = encodeDelivery('room_left', { room_id: roomId, status: 'left', reason: 'deleted' }, Date.now())
-    this.dropLocal(roomId, Buffer.from(frame))
+    this.dropLocal(roomId, new SharedFrame(frame))
     await this.app.link.publishRoomDeleted(roomId, frame)
     this.app.emit('room_deleted', { room: roomId, time: Date.now() })
   }

@@ -13,6 +13,7 @@ import type { Application } from './application.js'
 import { newClientId } from './client-id.js'
 import { Connection, CloseCode, type ConnectionHost, type Identity } from './connection.js'
 import { HandshakeError } from './errors.js'
+import type { SharedFrame } from './shared-frame.js'
 import { EnvelopeError, parseEnvelope, validateEnvelope, encodeFrame, typeOfFrame } from './protocol.js'
 import { checkAdmission, refuseUpgrade, remoteAddressOf } from './upgrade.js'
 import { ErrorCode } from './errors.js'
@@ -62,6 +63,7 @@ export class WsServer implements ConnectionHost {
       noServer: true,
       maxPayload: ws.max_payload,
       clientTracking: false,
+      // Off: fan-outs write frames framed once for every recipient (shared-frame.ts).
       perMessageDeflate: false,
       handleProtocols: (protocols) => (protocols.has('wshub.v1') ? 'wshub.v1' : false),
     })
@@ -223,10 +225,10 @@ export class WsServer implements ConnectionHost {
   }
 
   /** Writes the same bytes to every local client, except the excluded. */
-  sendToAll(frame: Buffer, except: readonly string[]): void {
+  sendToAll(frame: SharedFrame, except: readonly string[]): void {
     for (const conn of this.connections.values()) {
       if (except.length !== 0 && except.includes(conn.id)) continue
-      conn.send(frame)
+      conn.sendShared(frame)
     }
   }
 

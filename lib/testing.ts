@@ -21,6 +21,7 @@ import type { WebSocket } from 'ws'
 import type { Application } from './application.js'
 import { Connection, type Identity } from './connection.js'
 import { EnvelopeError, validateEnvelope } from './protocol.js'
+import { SharedFrame } from './shared-frame.js'
 
 /** A frame as a test sees it. */
 export interface SentFrame {
@@ -39,6 +40,8 @@ class RecordingSocket extends EventEmitter {
   send(data: string | Buffer): void {
     this.sent.push(JSON.parse(data.toString()))
   }
+  // Fan-outs hand ws's sender a frame already framed (lib/shared-frame.ts).
+  readonly _sender = { sendFrame: (list: readonly Buffer[]) => this.send(SharedFrame.payloadOf(list[0]!)) }
   close(code: number, reason: string): void {
     this.readyState = 3
     this.closed = { code, reason }
