@@ -79,7 +79,9 @@ export class Context<D = any> {
 
   /**
    * Answers the sender; when the frame was a request, the reply carries its `request_id`
-   * and counts as its terminal reply.
+   * and counts as its terminal reply. A request gets one (PROTOCOL.md section 2): a second
+   * reply or ack to it is not sent, and is logged at `warn`. Returns false when nothing
+   * was sent.
    *
    * @example
    * ```ts
@@ -90,15 +92,22 @@ export class Context<D = any> {
     // Encode first: a reply that cannot be encoded (a bad type, a BigInt in data) throws
     // before it counts as the terminal reply, so the client gets the 1003 instead of nothing.
     const frame = encodeFrame(type, data, this.messageId)
+    if (this.messageId !== null && this.alreadyAnswered(type)) return false
     this.replied = true
     return this.client.send(frame)
   }
 
-  /** Sends the `ack` of a request (nothing when the frame was not one). */
+  /** Sends the `ack` of a request (nothing when the frame was not one, or was answered already). */
   ack(): boolean {
-    if (this.messageId === null) return false
+    if (this.messageId === null || this.alreadyAnswered('ack')) return false
     this.replied = true
     return this.client.send(encodeAck(this.messageId))
+  }
+
+  private alreadyAnswered(type: string): boolean {
+    if (!this.replied) return false
+    this.log.warn({ reply_type: type }, 'a second reply to a request; a request gets one, so it was not sent')
+    return true
   }
 
   /**

@@ -30,6 +30,11 @@ before(async () => {
     throw new Error('after the reply')
   })
   app.route('silent', () => {})
+  app.route('reply_twice', (ctx) => {
+    ctx.reply('first', 1)
+    ctx.reply('second', 2)
+    ctx.ack()
+  })
   app.route('bad_reply_type', (ctx) => ctx.reply('bad"type', null))
   app.route('bigint_reply', (ctx) => ctx.reply('amount', { amount: 10n }))
   app.route('echo', (ctx) => ctx.reply('echo_reply', ctx.data))
@@ -97,6 +102,20 @@ describe('terminal replies', () => {
     assert.equal(reply.message_type, 'partial')
     await assertUsable(client)
     assert.deepEqual(client.frames.filter((f) => f.request_id === 'r1'), [])
+  })
+
+  it('are sent once: a second reply or an ack to the same request is not sent', async () => {
+    const client = await node.connect()
+    assert.deepEqual(await client.request('reply_twice', null, 't1'), { message_type: 'first', request_id: 't1', data: 1 })
+    await assertUsable(client)
+    assert.deepEqual(client.frames.filter((f) => f.request_id === 't1'), [])
+  })
+
+  it('do not limit replies to a frame that was not a request', async () => {
+    const client = await node.connect()
+    client.send({ message_type: 'reply_twice' })
+    assert.deepEqual((await client.next('first')).data, 1)
+    assert.deepEqual((await client.next('second')).data, 2)
   })
 
   it('are an ack when a request handler does not reply', async () => {
