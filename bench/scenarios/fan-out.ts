@@ -6,8 +6,8 @@
  * per server CPU-second (every node of the target together; the broker is reported
  * apart), and the end-to-end latency from publish to receipt.
  */
-import { startNats, startRedis, type Broker } from '../support/brokers.js'
-import { sleep } from '../support/proc.js'
+import { startNats, startRedis, type Service } from '../../test/support/services.js'
+import { cpuSeconds, sleep } from '../support/proc.js'
 import { checkGoals, interleave, Unavailable, type Goal, type ScenarioResult, type Variant } from '../support/scenario.js'
 import { Histogram, monoMs, type HistogramData } from '../support/stats.js'
 import { split, startTarget, Workers, type TargetKind } from '../support/targets.js'
@@ -46,7 +46,7 @@ async function drain(workers: Workers, expected: number): Promise<Deliveries[]> 
 }
 
 async function runOnce(variant: Variant, nodes: number, p: FanOutParams) {
-  let broker: Broker | null = null
+  let broker: Service | null = null
   if (variant.bus === 'redis') broker = await startRedis()
   if (variant.bus === 'nats') broker = await startNats()
   try {
@@ -67,14 +67,14 @@ async function runOnce(variant: Variant, nodes: number, p: FanOutParams) {
       await workers.all('mark')
       const cpu0 = target.cpu()
       const loadCpu0 = workers.cpu()
-      const brokerCpu0 = broker?.cpuSeconds() ?? 0
+      const brokerCpu0 = broker !== null ? cpuSeconds(broker.pid!) : 0
       const t0 = monoMs()
       await sleep(p.durationMs)
       const stopped = await workers.all<{ published: number }>('publish-stop')
       const seconds = (monoMs() - t0) / 1000
       const cpu = target.cpu() - cpu0
       const loadCpu = workers.cpu() - loadCpu0
-      const brokerCpu = (broker?.cpuSeconds() ?? 0) - brokerCpu0
+      const brokerCpu = (broker !== null ? cpuSeconds(broker.pid!) : 0) - brokerCpu0
       const published = stopped.reduce((s, o) => s + o.published, 0)
       const out = await drain(workers, published * (p.members - 1))
       const latency = new Histogram()
@@ -97,7 +97,7 @@ async function runOnce(variant: Variant, nodes: number, p: FanOutParams) {
       await target.stop()
     }
   } finally {
-    await broker?.stop()
+    await broker?.close()
   }
 }
 

@@ -8,7 +8,7 @@
  * a Redis bus in this build, and are otherwise two independent nodes, each told to
  * broadcast.
  */
-import { startRedis, type Broker } from '../support/brokers.js'
+import { startRedis, type Service } from '../../test/support/services.js'
 import { sleep } from '../support/proc.js'
 import { linearFit, monoMs } from '../support/stats.js'
 import { split, startTarget, Workers, type RunningTarget, type TargetKind } from '../support/targets.js'
@@ -79,7 +79,7 @@ async function runOnce(kind: TargetKind, nodes: number, p: ScaleParams, log: (li
     run.error = `${nodes * p.max} connections need more than ${p.loadProcs} load processes of ${p.perProcMax}; raise --e-load-procs`
     return run
   }
-  let broker: Broker | null = null
+  let broker: Service | null = null
   let target: RunningTarget | null = null
   let workers: Workers | null = null
   try {
@@ -157,7 +157,7 @@ async function runOnce(kind: TargetKind, nodes: number, p: ScaleParams, log: (li
   } finally {
     await workers?.stop()
     await target?.stop()
-    await broker?.stop()
+    await broker?.close()
   }
   return run
 }

@@ -1,8 +1,9 @@
 /**
- * The processes the bench starts: targets, load generators and brokers. Each is spawned
- * through `sh` so that its soft open-file limit is raised to the hard one first, talks to
- * the orchestrator over Node's IPC channel, and is stopped by its PID. CPU time and RSS
- * are read from /proc, as the kernel counts them.
+ * The processes the bench starts: targets and load generators (Redis and NATS come from
+ * test/support/services.ts, as in the tests). Each is spawned through `sh` so that its
+ * soft open-file limit is raised to the hard one first, talks to the orchestrator over
+ * Node's IPC channel, and is stopped by its PID. CPU time and RSS are read from /proc, as
+ * the kernel counts them.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, release, totalmem } from 'node:os'
 import { resolve } from 'node:path'
 import { createRequire } from 'node:module'
-import { brokerVersion } from './brokers.js'
+import { findBinary } from '../../test/support/services.js'
 import { hardFileLimit, repoRoot } from './proc.js'
 import type { ScenarioResult } from './scenario.js'
 import type { ScaleRun } from '../scenarios/scale.js'
@@ -175,4 +175,11 @@ export function writeResults(stamp: string, record: unknown): string {
   const file = resolve(dir, `${stamp}.json`)
   writeFileSync(file, `${JSON.stringify(record, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`)
   return file
+}
+
+/** A broker's version line, or null where it is not installed. */
+function brokerVersion(kind: 'redis' | 'nats'): string | null {
+  const binary = findBinary(kind)
+  if (binary === null) return null
+  return execFileSync(binary, ['--version']).toString().trim().split('\n')[0]!
 }
