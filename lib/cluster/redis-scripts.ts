@@ -116,13 +116,58 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
 return wait`
 
-/** KEYS: rooms, history counter. ARGV: room. Resolves to the next offset, or false when there is no room. */
+/**
+ * The offset epoch: what every history counter starts from when it is made. 0 on a fresh
+ * cluster, so offsets count from 1. A node passes the epoch it knows ('' when it knows
+ * none yet). When the key is missing, or lower, while the node knew one, the state was
+ * lost since (a Redis that came back empty; or a node that never knew wrote 0 first):
+ * the new epoch is Redis's TIME in microseconds (safe in a double until about 2255), and
+ * above the old one even if the clock went back, so every counter made from now on
+ * starts above every offset given before the loss.
+ */
+const epochOf = `
+local function epochOf(key, known)
+  local epoch = redis.call('GET', key)
+  if known == '' then
+    if not epoch then
+      redis.call('SET', key, '0')
+      return 0
+    end
+    return tonumber(epoch)
+  end
+  known = tonumber(known)
+  if epoch and tonumber(epoch) >= known then return tonumber(epoch) end
+  local t = redis.call('TIME')
+  local fresh = math.max(tonumber(t[1]) * 1000000 + tonumber(t[2]), known + 1)
+  redis.call('SET', key, string.format('%.0f', fresh))
+  return fresh
+end`
+
+/** KEYS: offset epoch. ARGV: the epoch this node knows, or ''. Resolves to the epoch. */
+export const offsetEpoch = `
+${epochOf}
+return epochOf(KEYS[1], ARGV[1])`
+
+/**
+ * KEYS: rooms, history counter, offset epoch. ARGV: room, the epoch this node knows.
+ * Resolves to {next offset, epoch}, or false when there is no room. A missing counter
+ * starts at the epoch, in the same step that checks it: no offset is ever taken from a
+ * counter remade at 0 after a loss by a node that knew the epoch.
+ */
 export const nextOffset = `
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return false end
-return redis.call('INCR', KEYS[2])`
+${epochOf}
+local epoch = epochOf(KEYS[3], ARGV[2])
+if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SET', KEYS[2], string.format('%.0f', epoch)) end
+return {redis.call('INCR', KEYS[2]), epoch}`
 
-/** KEYS: history. ARGV: offset, frame, size. */
+/**
+ * KEYS: history, offset epoch. ARGV: offset, frame, size, the epoch the offset was taken in.
+ * Resolves to 0, keeping nothing, when the epoch changed since: the offset belongs to a
+ * history that was lost, and kept in the new one it would sit below the new offsets.
+ */
 export const appendHistory = `
+if redis.call('GET', KEYS[2]) ~= ARGV[4] then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[3]) + 1))
 return 1`
