@@ -117,30 +117,29 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
 return wait`
 
 /**
- * The offset epoch: what every history counter starts from when it is made. 0 on a fresh
- * cluster, so offsets count from 1. A node passes the epoch it knows ('' when it knows
- * none yet). When the key is missing, or lower, while the node knew one, the state was
- * lost since (a Redis that came back empty; or a node that never knew wrote 0 first):
- * the new epoch is Redis's TIME in microseconds (safe in a double until about 2255), and
- * above the old one even if the clock went back, so every counter made from now on
- * starts above every offset given before the loss.
+ * The offset epoch, `<base>:<stamp>`: every history counter starts at the base when it is
+ * made. A fresh cluster's base is 0, so offsets count from 1. The stamp (Redis `TIME` in
+ * microseconds when the value was written) tells two epochs of the same base apart.
+ *
+ * A node passes the epoch it knows ('' when it knows none yet). If the key is missing, or
+ * is not the one the node knew nor a later one another node set (a node that never knew
+ * wrote a fresh 0 first), the state was lost since: the new base is the stamp (a double
+ * holds it exactly until about 2255), and above the old base even if the clock went back,
+ * so every counter made from now on starts above every offset given before the loss.
  */
 const epochOf = `
+-- The base as written (a string: Redis may print a large Lua number with an exponent).
+local function baseOf(epoch) return string.match(epoch, '^%d+') end
 local function epochOf(key, known)
-  local epoch = redis.call('GET', key)
-  if known == '' then
-    if not epoch then
-      redis.call('SET', key, '0')
-      return 0
-    end
-    return tonumber(epoch)
-  end
-  known = tonumber(known)
-  if epoch and tonumber(epoch) >= known then return tonumber(epoch) end
+  local current = redis.call('GET', key)
+  if current and (known == '' or current == known or tonumber(baseOf(current)) > tonumber(baseOf(known))) then return current end
   local t = redis.call('TIME')
-  local fresh = math.max(tonumber(t[1]) * 1000000 + tonumber(t[2]), known + 1)
-  redis.call('SET', key, string.format('%.0f', fresh))
-  return fresh
+  local stamp = string.format('%.0f', tonumber(t[1]) * 1000000 + tonumber(t[2]))
+  local base = '0'
+  if known ~= '' then base = string.format('%.0f', math.max(tonumber(stamp), tonumber(baseOf(known)) + 1)) end
+  local epoch = base .. ':' .. stamp
+  redis.call('SET', key, epoch)
+  return epoch
 end`
 
 /** KEYS: offset epoch. ARGV: the epoch this node knows, or ''. Resolves to the epoch. */
@@ -151,14 +150,14 @@ return epochOf(KEYS[1], ARGV[1])`
 /**
  * KEYS: rooms, history counter, offset epoch. ARGV: room, the epoch this node knows.
  * Resolves to {next offset, epoch}, or false when there is no room. A missing counter
- * starts at the epoch, in the same step that checks it: no offset is ever taken from a
- * counter remade at 0 after a loss by a node that knew the epoch.
+ * starts at the epoch's base, in the same step that checks the epoch: a node that knew
+ * it never takes an offset from a counter made again at 0 after a loss.
  */
 export const nextOffset = `
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return false end
 ${epochOf}
 local epoch = epochOf(KEYS[3], ARGV[2])
-if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SET', KEYS[2], string.format('%.0f', epoch)) end
+if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SET', KEYS[2], baseOf(epoch)) end
 return {redis.call('INCR', KEYS[2]), epoch}`
 
 /**

@@ -15,7 +15,7 @@
  * | `{p}:tb:<key>` | hash, PX | a token bucket: tokens, at |
  * | `{p}:h:<room>` | sorted set | the room's history: offset → frame |
  * | `{p}:hn:<room>` | string | the room's last offset (INCR) |
- * | `{p}:offset-epoch` | string | where new history counters start: 0, or the time (µs) the state was found lost |
+ * | `{p}:offset-epoch` | string | `<base>:<stamp>`: new history counters start at the base, 0 or the time (µs) the state was found lost |
  *
  * Join, leave, client removal, room deletion, the heartbeat, the sweep and the token
  * bucket are Lua scripts (lib/cluster/redis-scripts.ts), each atomic.
@@ -46,8 +46,8 @@ export class RedisState implements ClusterState {
   /** `{prefix}:`: every key starts with it. */
   private readonly k: string
   private readonly script: Record<keyof typeof scripts, Script>
-  /** The offset epoch this node knows; null until it has asked. */
-  private epoch: number | null = null
+  /** The offset epoch this node knows (redis-scripts.ts, `epochOf`); null until it has asked. */
+  private epoch: string | null = null
 
   /**
    * @example
@@ -80,12 +80,9 @@ export class RedisState implements ClusterState {
     this.redis.on('ready', () => void this.learnEpoch().catch(() => {}))
   }
 
+  // One connection answers in order and the epoch only moves forward: the last answer is the latest.
   private async learnEpoch(): Promise<void> {
-    this.knowEpoch(Number(await this.script.offsetEpoch(`${this.k}offset-epoch`, this.epoch ?? '')))
-  }
-
-  private knowEpoch(epoch: number): void {
-    this.epoch = Math.max(this.epoch ?? 0, epoch)
+    this.epoch = (await this.script.offsetEpoch(`${this.k}offset-epoch`, this.epoch ?? '')) as string
   }
 
   async close(): Promise<void> {
@@ -213,10 +210,10 @@ export class RedisState implements ClusterState {
 
   async appendHistory(roomId: string, size: number, makeFrame: (offset: number) => string): Promise<HistoryEntry> {
     const k = this.k
-    const taken = (await this.script.nextOffset(`${k}rooms`, `${k}hn:${roomId}`, `${k}offset-epoch`, roomId, this.epoch ?? '')) as [number, number] | null
+    const taken = (await this.script.nextOffset(`${k}rooms`, `${k}hn:${roomId}`, `${k}offset-epoch`, roomId, this.epoch ?? '')) as [number, string] | null
     if (taken === null) throw new Error(`room ${roomId} does not exist`)
     const [offset, epoch] = taken
-    this.knowEpoch(epoch)
+    this.epoch = epoch
     const frame = makeFrame(offset)
     if ((await this.script.appendHistory(`${k}h:${roomId}`, `${k}offset-epoch`, offset, frame, size, epoch)) === 0) {
       throw new Error(`the history of room ${roomId} was lost (Redis came back empty) while this message was written; send it again`)
