@@ -9,7 +9,10 @@ import { describe, it, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import type { ClusterState, RoomRecord } from '../../lib/cluster/state.js'
+import { jetstream as jetStreamClient } from '@nats-io/jetstream'
+import { Kvm } from '@nats-io/kv'
 import { openRedis } from '../../lib/bus/redis-client.js'
+import { openNats, type NatsConnection } from '../../lib/bus/nats-client.js'
 import { testPrefix, useBackend } from '../support/backends.js'
 import { skipUnless } from '../support/services.js'
 import { eventually } from '../support/expect.js'
@@ -27,7 +30,42 @@ async function recreate(s: ClusterState, roomId: string): Promise<void> {
   await eventually(() => s.createRoom(room(roomId)).catch(() => false), 15_000, 'the state answering again after the restart')
 }
 
-describe('history offsets after the Redis state came back empty', { skip: skipUnless('redis') }, () => {
+for (const name of ['redis', 'nats'] as const) {
+  describe(`history offsets after the ${name} state came back empty`, { skip: skipUnless(name) }, () => {
+    const backend = useBackend(name)
+    const open: ClusterState[] = []
+    afterEach(async () => {
+      await Promise.all(open.splice(0).map((s) => s.close()))
+    })
+
+    for (const jetstream of name === 'nats' ? [false, true] : [false]) {
+      const suffix = name === 'nats' ? (jetstream ? ' (jetstream stream)' : ' (kv documents)') : ''
+      it(`gives offsets above every earlier one after a restart, and answers recovered false to a since from before it, however many messages came since${suffix}`, async () => {
+        const s = backend.state(testPrefix(), { jetstream })
+        open.push(s)
+        await s.connect()
+        await s.createRoom(room('r'))
+        const before = await append(s, 'r', 5, 'old')
+        assert.deepEqual(before, [1, 2, 3, 4, 5], 'a fresh cluster counts from 1')
+
+        await backend.service!.stop()
+        backend.service!.wipe()
+        await backend.service!.start()
+        await recreate(s, 'r')
+        // More messages than the old last offset, so reused offsets would pass every `since` the clients hold.
+        const after = await append(s, 'r', 8, 'new')
+
+        assert.ok(after[0]! > before[4]!, `offsets after the loss ${after} must be above those before it ${before}`)
+        assert.deepEqual(after, after.map((_, i) => after[0]! + i), 'and go on by one')
+        for (const since of [0, 3, 5]) assert.deepEqual(await s.history('r', since), { recovered: false, entries: [] }, `since ${since}`)
+        // A since from after the loss recovers as usual.
+        assert.deepEqual(await s.history('r', after[2]!), { recovered: true, entries: after.slice(3).map((o) => ({ offset: o, frame: `new${o}` })) })
+      })
+    }
+  })
+}
+
+describe('the Redis offset epoch', { skip: skipUnless('redis') }, () => {
   const backend = useBackend('redis')
   const open: ClusterState[] = []
   async function state(prefix = testPrefix()): Promise<ClusterState> {
@@ -53,25 +91,6 @@ describe('history offsets after the Redis state came back empty', { skip: skipUn
     await raw.flushall()
     raw.disconnect()
   }
-
-  it('gives offsets above every earlier one after a restart, and answers recovered false to a since from before it, however many messages came since', async () => {
-    const s = await state()
-    await s.createRoom(room('r'))
-    const before = await append(s, 'r', 5, 'old')
-    assert.deepEqual(before, [1, 2, 3, 4, 5], 'a fresh cluster counts from 1')
-
-    await backend.service!.stop()
-    await backend.service!.start()
-    await recreate(s, 'r')
-    // More messages than the old last offset, so reused offsets would pass every `since` the clients hold.
-    const after = await append(s, 'r', 8, 'new')
-
-    assert.ok(after[0]! > before[4]!, `offsets after the loss ${after} must be above those before it ${before}`)
-    assert.deepEqual(after, after.map((_, i) => after[0]! + i), 'and go on by one')
-    for (const since of [0, 3, 5]) assert.deepEqual(await s.history('r', since), { recovered: false, entries: [] }, `since ${since}`)
-    // A since from after the loss recovers as usual.
-    assert.deepEqual(await s.history('r', after[2]!), { recovered: true, entries: after.slice(3).map((o) => ({ offset: o, frame: `new${o}` })) })
-  })
 
   it('keeps a node that connects after the restart from counting from 1 again, once a node that knew the offsets is back', async () => {
     const prefix = testPrefix()
@@ -133,4 +152,48 @@ describe('history offsets after the Redis state came back empty', { skip: skipUn
     // Had the frame been kept at offset 4, a client at 3 would be replayed it and told it recovered.
     assert.deepEqual(await s.history('r', before[2]!), { recovered: false, entries: [] })
   })
+})
+
+describe('the NATS offset epoch', { skip: skipUnless('nats') }, () => {
+  const backend = useBackend('nats')
+  const open: ClusterState[] = []
+  const connections: NatsConnection[] = []
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()))
+    await Promise.all(connections.splice(0).map((nc) => nc.close()))
+  })
+
+  /** Writes the epoch as another node would (lib/cluster/nats-offset-epoch.ts). */
+  async function writeEpoch(prefix: string, epoch: { base: number; stamp: number }): Promise<void> {
+    const nc = await openNats([backend.service!.url], 'test-epoch', 'test')
+    connections.push(nc)
+    const kv = await new Kvm(jetStreamClient(nc)).open(`${prefix}_state`)
+    await kv.put('offset-epoch', JSON.stringify(epoch))
+  }
+
+  for (const jetstream of [false, true]) {
+    const suffix = jetstream ? ' (jetstream stream)' : ' (kv documents)'
+
+    it(`starts a new room's counter at an epoch another node set after this one connected${suffix}`, async () => {
+      const prefix = testPrefix()
+      const s = backend.state(prefix, { jetstream })
+      open.push(s)
+      await s.connect()
+      const base = 1_700_000_000_000_000
+      await writeEpoch(prefix, { base, stamp: base })
+      await s.createRoom(room('r'))
+      assert.deepEqual(await append(s, 'r', 2, 'm'), [base + 1, base + 2])
+    })
+
+    it(`takes a new epoch when it finds a fresh 0 it did not know: a node that never knew wrote it after a loss${suffix}`, async () => {
+      const prefix = testPrefix()
+      const s = backend.state(prefix, { jetstream })
+      open.push(s)
+      await s.connect()
+      await writeEpoch(prefix, { base: 0, stamp: 1 })
+      await s.createRoom(room('r'))
+      const [first] = await append(s, 'r', 1, 'm')
+      assert.ok(first! > 1_000_000_000_000_000, `${first} counts from the time of the loss, not from 1`)
+    })
+  }
 })
