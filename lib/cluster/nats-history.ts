@@ -10,12 +10,14 @@
  *   revision-checked update on every message. Correct and simple, but each message
  *   rewrites the room's whole history: fine for small `history_size`, costly for large.
  *
- * Either way the state bucket (JetStream KV) is what makes offsets atomic.
+ * Either way the state bucket (JetStream KV) is what makes offsets atomic. A room's
+ * first offset is one above the offset epoch's base (lib/cluster/nats-offset-epoch.ts):
+ * 1 on a fresh cluster, above every earlier offset after the server lost its data.
  */
 import { randomUUID } from 'node:crypto'
 import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient } from '@nats-io/jetstream'
 import type { KV, Kvm } from '@nats-io/kv'
-import { bucketOptions, compareAndSet, token, valueOf } from './nats-kv.js'
+import { bucketOptions, compareAndSet, token, valueOf, type Change } from './nats-kv.js'
 import type { HistoryEntry, HistoryReplay } from './state.js'
 
 export interface History {
@@ -39,10 +41,32 @@ async function requireRoom(state: KV, roomId: string): Promise<void> {
   if (valueOf(await state.get(`r.${token(roomId)}`)) === null) throw new Error(`room ${roomId} does not exist`)
 }
 
+/**
+ * A compare-and-set on a room's offset counter (or history document) where a missing one
+ * starts at the offset epoch's base, asked for afresh (`base`) before it is made: the
+ * server may have lost its data since this node last looked, and another node set a new
+ * epoch. `onNew` runs first, when the counter is missing. `change` gets the base only
+ * for a missing counter.
+ */
+async function takeOffset<T, R>(kv: KV, key: string, base: () => Promise<number>, change: (current: T | null, base: number) => Change<T, R>, onNew?: () => Promise<void>): Promise<R> {
+  let learned: number | null = null
+  for (;;) {
+    const taken = await compareAndSet<T, { result: R } | null>(kv, key, (current) => {
+      if (current === null && learned === null) return { result: null }
+      const { next, result } = change(current, learned ?? 0)
+      return { next, result: { result } }
+    })
+    if (taken !== null) return taken.result
+    await onNew?.()
+    learned = await base()
+  }
+}
+
 export class KvHistory implements History {
   private bucket: Promise<KV> | null = null
 
-  constructor(private readonly kvm: Kvm, private readonly state: KV, private readonly name: string) {}
+  /** @param base resolves to the offset epoch's base: where a room's counter starts */
+  constructor(private readonly kvm: Kvm, private readonly state: KV, private readonly name: string, private readonly base: () => Promise<number>) {}
 
   private kv(): Promise<KV> {
     this.bucket ??= this.kvm.create(`${this.name}_history`, bucketOptions).catch((err) => {
@@ -54,15 +78,14 @@ export class KvHistory implements History {
 
   async append(roomId: string, size: number, makeFrame: (offset: number) => string): Promise<HistoryEntry> {
     const kv = await this.kv()
-    const key = `h.${token(roomId)}`
-    if (valueOf(await kv.get(key)) === null) await requireRoom(this.state, roomId)
     type Doc = { last: number; entries: Array<[number, string]> }
-    return compareAndSet<Doc, HistoryEntry>(kv, key, (doc) => {
-      const offset = (doc?.last ?? 0) + 1
+    const take = (doc: Doc | null, base: number) => {
+      const offset = (doc?.last ?? base) + 1
       const frame = makeFrame(offset)
       const entries = [...(doc?.entries ?? []), [offset, frame] as [number, string]]
       return { next: { last: offset, entries: entries.slice(-size) }, result: { offset, frame } }
-    })
+    }
+    return takeOffset<Doc, HistoryEntry>(kv, `h.${token(roomId)}`, this.base, take, () => requireRoom(this.state, roomId))
   }
 
   async read(roomId: string, since: number): Promise<HistoryReplay> {
@@ -84,7 +107,8 @@ export class StreamHistory implements History {
   private readonly stream: string
   private ready: Promise<void> | null = null
 
-  constructor(private readonly js: JetStreamClient, private readonly state: KV, name: string) {
+  /** @param base resolves to the offset epoch's base: where a room's counter starts */
+  constructor(private readonly js: JetStreamClient, private readonly state: KV, name: string, private readonly base: () => Promise<number>) {
     this.stream = `${name}_history`
   }
 
@@ -118,8 +142,11 @@ export class StreamHistory implements History {
 
   async append(roomId: string, size: number, makeFrame: (offset: number) => string): Promise<HistoryEntry> {
     await this.ensure(size)
-    const offset = await compareAndSet<number, number>(this.state, `o.${token(roomId)}`, (last) => ({ next: (last ?? 0) + 1, result: (last ?? 0) + 1 }))
-    if (offset === 1) await requireRoom(this.state, roomId).catch(async (err) => {
+    const { offset, first } = await takeOffset<number, { offset: number; first: boolean }>(this.state, `o.${token(roomId)}`, this.base, (last, base) => {
+      const offset = (last ?? base) + 1
+      return { next: offset, result: { offset, first: last === null } }
+    })
+    if (first) await requireRoom(this.state, roomId).catch(async (err) => {
       await this.state.purge(`o.${token(roomId)}`)
       throw err
     })

@@ -8,6 +8,7 @@
  * | `<p>_state`, `c.<node>.<suffix>` | a ClientRecord (client ids are `<node>.<suffix>`: one node's clients list by `c.<node>.>`) |
  * | `<p>_state`, `cr.<node>.<suffix>` | the rooms of a client (an index, written after the room document) |
  * | `<p>_state`, `n.<node>` | a NodeRecord with its TTL (lib/cluster/nats-nodes.ts) |
+ * | `<p>_state`, `offset-epoch` | where new history counters start (lib/cluster/nats-offset-epoch.ts) |
  * | `<p>_dedup`, `<p>_rate` | dedup outcomes and token buckets (lib/cluster/nats-expiring.ts) |
  * | history | see lib/cluster/nats-history.ts |
  *
@@ -23,6 +24,7 @@ import { bucketOptions, clientKey, clientOfKey, compareAndSet, forget, listKeys,
 import { KvHistory, StreamHistory, type History } from './nats-history.js'
 import { NatsNodes } from './nats-nodes.js'
 import { NatsExpiring } from './nats-expiring.js'
+import { learnOffsetEpoch, type OffsetEpoch } from './nats-offset-epoch.js'
 import type {
   ClientRecord, ClusterState, DedupOutcome, HistoryEntry, HistoryReplay, JoinOutcome, MemberRecord, NodeRecord, RoomRecord,
 } from './state.js'
@@ -40,6 +42,7 @@ export class NatsState implements ClusterState {
   private expiring!: NatsExpiring
   private nodeList!: NatsNodes
   private historyStore!: History
+  private epoch: OffsetEpoch | null = null
   private up = false
   private readonly bucket: string
 
@@ -64,12 +67,14 @@ export class NatsState implements ClusterState {
       this.jsm = await js.jetstreamManager()
       this.expiring = new NatsExpiring(kvm, this.bucket)
       await this.expiring.ensure()
+      this.epoch = await learnOffsetEpoch(this.kv, null)
     } catch (err) {
       await this.close()
       throw new Error(`NATS JetStream KV is not available (run nats-server with -js): ${(err as Error).message}`)
     }
     this.nodeList = new NatsNodes((keys) => forget(this.jsm, `${this.bucket}_state`, keys))
-    this.historyStore = this.options.jetstream ? new StreamHistory(js, this.kv, this.bucket) : new KvHistory(kvm, this.kv, this.bucket)
+    const base = async () => (this.epoch = await learnOffsetEpoch(this.kv, this.epoch)).base
+    this.historyStore = this.options.jetstream ? new StreamHistory(js, this.kv, this.bucket, base) : new KvHistory(kvm, this.kv, this.bucket, base)
     this.up = true
     void watchConnection(nc, (connected) => {
       if (this.nc !== nc) return
@@ -81,13 +86,15 @@ export class NatsState implements ClusterState {
   /**
    * After a reconnect: a server that came back without its JetStream data has no
    * buckets, so make them again before answering (the node then finds itself unknown
-   * and writes itself back). JetStream may need a moment after the server: retry.
+   * and writes itself back), and learn the offset epoch, setting a new one if the data
+   * was lost. JetStream may need a moment after the server: retry.
    */
   private async reopen(nc: NatsConnection, kvm: Kvm): Promise<void> {
     while (this.nc === nc && !nc.isClosed()) {
       try {
         await kvm.create(`${this.bucket}_state`, bucketOptions)
         await this.expiring.ensure()
+        this.epoch = await learnOffsetEpoch(this.kv, this.epoch)
         this.historyStore.reset()
         if (this.nc === nc) this.up = true
         return

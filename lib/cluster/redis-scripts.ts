@@ -116,13 +116,57 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
 return wait`
 
-/** KEYS: rooms, history counter. ARGV: room. Resolves to the next offset, or false when there is no room. */
+/**
+ * The offset epoch, `<base>:<stamp>`: every history counter starts at the base when it is
+ * made. A fresh cluster's base is 0, so offsets count from 1. The stamp (Redis `TIME` in
+ * microseconds when the value was written) tells two epochs of the same base apart.
+ *
+ * A node passes the epoch it knows ('' when it knows none yet). If the key is missing, or
+ * is not the one the node knew nor a later one another node set (a node that never knew
+ * wrote a fresh 0 first), the state was lost since: the new base is the stamp (a double
+ * holds it exactly until about 2255), and above the old base even if the clock went back,
+ * so every counter made from now on starts above every offset given before the loss.
+ */
+const epochOf = `
+-- The base as written (a string: Redis may print a large Lua number with an exponent).
+local function baseOf(epoch) return string.match(epoch, '^%d+') end
+local function epochOf(key, known)
+  local current = redis.call('GET', key)
+  if current and (known == '' or current == known or tonumber(baseOf(current)) > tonumber(baseOf(known))) then return current end
+  local t = redis.call('TIME')
+  local stamp = string.format('%.0f', tonumber(t[1]) * 1000000 + tonumber(t[2]))
+  local base = '0'
+  if known ~= '' then base = string.format('%.0f', math.max(tonumber(stamp), tonumber(baseOf(known)) + 1)) end
+  local epoch = base .. ':' .. stamp
+  redis.call('SET', key, epoch)
+  return epoch
+end`
+
+/** KEYS: offset epoch. ARGV: the epoch this node knows, or ''. Resolves to the epoch. */
+export const offsetEpoch = `
+${epochOf}
+return epochOf(KEYS[1], ARGV[1])`
+
+/**
+ * KEYS: rooms, history counter, offset epoch. ARGV: room, the epoch this node knows.
+ * Resolves to {next offset, epoch}, or false when there is no room. A missing counter
+ * starts at the epoch's base, in the same step that checks the epoch: a node that knew
+ * it never takes an offset from a counter made again at 0 after a loss.
+ */
 export const nextOffset = `
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return false end
-return redis.call('INCR', KEYS[2])`
+${epochOf}
+local epoch = epochOf(KEYS[3], ARGV[2])
+if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SET', KEYS[2], baseOf(epoch)) end
+return {redis.call('INCR', KEYS[2]), epoch}`
 
-/** KEYS: history. ARGV: offset, frame, size. */
+/**
+ * KEYS: history, offset epoch. ARGV: offset, frame, size, the epoch the offset was taken in.
+ * Resolves to 0, keeping nothing, when the epoch changed since: the offset belongs to a
+ * history that was lost, and kept in the new one it would sit below the new offsets.
+ */
 export const appendHistory = `
+if redis.call('GET', KEYS[2]) ~= ARGV[4] then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[3]) + 1))
 return 1`

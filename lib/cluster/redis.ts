@@ -15,6 +15,7 @@
  * | `{p}:tb:<key>` | hash, PX | a token bucket: tokens, at |
  * | `{p}:h:<room>` | sorted set | the room's history: offset → frame |
  * | `{p}:hn:<room>` | string | the room's last offset (INCR) |
+ * | `{p}:offset-epoch` | string | `<base>:<stamp>`: new history counters start at the base, 0 or the time (µs) the state was found lost |
  *
  * Join, leave, client removal, room deletion, the heartbeat, the sweep and the token
  * bucket are Lua scripts (lib/cluster/redis-scripts.ts), each atomic.
@@ -22,9 +23,12 @@
  * History is a sorted set and a counter rather than a stream: the offset is taken
  * (INCR) before the frame that carries it is made, so two nodes may append out of
  * order; a stream refuses an id below its last, a sorted set orders by offset whatever
- * the arrival order. The shared hash tag keeps one cluster's keys in one slot, which a
- * Redis Cluster would need (some scripts name keys at run time); only a single Redis
- * server is tested.
+ * the arrival order. A Redis without persistence that restarts loses every counter; the
+ * offset epoch makes the counters made after that start above every offset given before
+ * (redis-scripts.ts, `nextOffset`), so a `since` from before the loss answers
+ * `recovered: false` however many messages the room got since. The shared hash tag
+ * keeps one cluster's keys in one slot, which a Redis Cluster would need (some scripts
+ * name keys at run time); only a single Redis server is tested.
  */
 import type { Logger } from 'pino'
 import { connectRedis, openRedis, type Redis } from '../bus/redis-client.js'
@@ -42,6 +46,8 @@ export class RedisState implements ClusterState {
   /** `{prefix}:`: every key starts with it. */
   private readonly k: string
   private readonly script: Record<keyof typeof scripts, Script>
+  /** The offset epoch this node knows (redis-scripts.ts, `epochOf`); null until it has asked. */
+  private epoch: string | null = null
 
   /**
    * @example
@@ -54,7 +60,7 @@ export class RedisState implements ClusterState {
     this.redis = openRedis(url, 'wshub-state', log)
     this.k = `{${prefix}}:`
     const numberOfKeys: Record<keyof typeof scripts, number> = {
-      join: 4, leave: 2, removeClient: 4, deleteRoom: 2, heartbeat: 2, liveNodes: 2, sweep: 4, takeToken: 1, nextOffset: 2, appendHistory: 1, readHistory: 2,
+      join: 4, leave: 2, removeClient: 4, deleteRoom: 2, heartbeat: 2, liveNodes: 2, sweep: 4, takeToken: 1, offsetEpoch: 1, nextOffset: 3, appendHistory: 2, readHistory: 2,
     }
     this.script = {} as Record<keyof typeof scripts, Script>
     for (const name of Object.keys(numberOfKeys) as Array<keyof typeof scripts>) {
@@ -67,6 +73,16 @@ export class RedisState implements ClusterState {
 
   async connect(): Promise<void> {
     await connectRedis(this.redis, 'cluster state')
+    await this.learnEpoch()
+    // Redis may come back empty: set the epoch again on reconnect, before a node that
+    // never knew it (one starting now) writes 0 and makes counters from there. A failure
+    // costs nothing: every append checks the epoch in the same step.
+    this.redis.on('ready', () => void this.learnEpoch().catch(() => {}))
+  }
+
+  // One connection answers in order and the epoch only moves forward: the last answer is the latest.
+  private async learnEpoch(): Promise<void> {
+    this.epoch = (await this.script.offsetEpoch(`${this.k}offset-epoch`, this.epoch ?? '')) as string
   }
 
   async close(): Promise<void> {
@@ -194,10 +210,14 @@ export class RedisState implements ClusterState {
 
   async appendHistory(roomId: string, size: number, makeFrame: (offset: number) => string): Promise<HistoryEntry> {
     const k = this.k
-    const offset = (await this.script.nextOffset(`${k}rooms`, `${k}hn:${roomId}`, roomId)) as number | null
-    if (offset === null) throw new Error(`room ${roomId} does not exist`)
+    const taken = (await this.script.nextOffset(`${k}rooms`, `${k}hn:${roomId}`, `${k}offset-epoch`, roomId, this.epoch ?? '')) as [number, string] | null
+    if (taken === null) throw new Error(`room ${roomId} does not exist`)
+    const [offset, epoch] = taken
+    this.epoch = epoch
     const frame = makeFrame(offset)
-    await this.script.appendHistory(`${k}h:${roomId}`, offset, frame, size)
+    if ((await this.script.appendHistory(`${k}h:${roomId}`, `${k}offset-epoch`, offset, frame, size, epoch)) === 0) {
+      throw new Error(`the history of room ${roomId} was lost (Redis came back empty) while this message was written; send it again`)
+    }
     return { offset, frame }
   }
 

@@ -29,6 +29,8 @@ export interface FaultReport {
   lostAfterRecovery: number
   /** Whether that rejoin said `recovered: true`. */
   recovered: boolean | null
+  /** Messages a receiver saw with an offset not above that of the message sent before (offsets given again after a loss). */
+  offsetsNotRising: number
   /** Messages delivered live twice to one receiver. */
   duplicates: number
   /** Node processes that exited on their own. */
@@ -104,6 +106,7 @@ export async function runFault(backend: Backend, fault: FaultName, onCluster: (c
     lostLive,
     lostAfterRecovery: victim.missing(sender.acked).length,
     recovered: victim.recovered,
+    offsetsNotRising: receivers.reduce((n, r) => n + r.offsetsNotRising(), 0),
     duplicates: receivers.reduce((n, r) => n + r.duplicates().length, 0),
     crashed: exited.length,
     membersBack,

@@ -80,6 +80,18 @@ export class Receiver {
     return [...acked].filter((seq) => !this.live.has(seq))
   }
 
+  /**
+   * Messages whose offset is not above the offset of the message sent before them. One
+   * sender's frames run in order, so each takes its offset after the previous one did:
+   * offsets must rise with the sequence number, across any fault.
+   */
+  offsetsNotRising(): number {
+    const bySeq = [...this.offsets].sort(([a], [b]) => a - b)
+    let count = 0
+    for (let i = 1; i < bySeq.length; i++) if (bySeq[i]![1] <= bySeq[i - 1]![1]) count++
+    return count
+  }
+
   /** Messages delivered live more than once. */
   duplicates(): number[] {
     return [...this.live].filter(([, n]) => n > 1).map(([seq]) => seq)
