@@ -85,6 +85,18 @@ export class MemoryState implements ClusterState {
     this.clientRooms.delete(clientId)
   }
 
+  async updateClient(client: ClientRecord): Promise<boolean> {
+    if (!this.clients.has(client.client_id)) return false
+    this.clients.set(client.client_id, client)
+    const member = memberOf(client)
+    // Records handed out before are the caller's: replaced, not changed in place.
+    for (const roomId of this.clientRooms.get(client.client_id) ?? []) {
+      const members = this.rooms.get(roomId)?.members
+      if (members?.has(client.client_id)) members.set(client.client_id, member)
+    }
+    return true
+  }
+
   async getClient(clientId: string): Promise<ClientRecord | null> {
     return this.clients.get(clientId) ?? null
   }
@@ -199,4 +211,8 @@ export class MemoryState implements ClusterState {
     if (since + 1 < room.nextOffset && (first === undefined || first.offset > since + 1)) return { recovered: false, entries: [] }
     return { recovered: true, entries: room.history.filter((entry) => entry.offset > since) }
   }
+}
+
+function memberOf({ client_id, user_id, node_id }: ClientRecord): MemberRecord {
+  return { client_id, user_id, node_id }
 }

@@ -205,6 +205,25 @@ export class NatsState implements ClusterState {
     await forget(this.jsm, `${this.bucket}_state`, [clientKey('cr', clientId), clientKey('c', clientId)])
   }
 
+  // Each key by its own revision check: a client that left meanwhile is not written back,
+  // nor a member that left one of its rooms.
+  async updateClient(client: ClientRecord): Promise<boolean> {
+    const kv = this.state()
+    const id = client.client_id
+    const known = await compareAndSet<ClientRecord, boolean>(kv, clientKey('c', id), (current) => (current === null ? { result: false } : { next: client, result: true }))
+    if (!known) return false
+    const member: MemberRecord = { client_id: id, user_id: client.user_id, node_id: client.node_id }
+    const rooms = valueOf<string[]>(await kv.get(clientKey('cr', id))) ?? []
+    await Promise.all(
+      rooms.map((room) =>
+        compareAndSet<RoomDoc, void>(kv, `r.${token(room)}`, (doc) =>
+          doc === null || doc.members[id] === undefined ? { result: undefined } : { next: { record: doc.record, members: { ...doc.members, [id]: member } }, result: undefined },
+        ),
+      ),
+    )
+    return true
+  }
+
   async getClient(clientId: string): Promise<ClientRecord | null> {
     return valueOf<ClientRecord>(await this.state().get(clientKey('c', clientId)))
   }

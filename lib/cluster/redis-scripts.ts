@@ -44,6 +44,20 @@ redis.call('ZREM', KEYS[2], ARGV[2])
 redis.call('SREM', KEYS[4], ARGV[2])
 return 1`
 
+/**
+ * KEYS: clients, rooms of the client. ARGV: key prefix, client, client JSON, member JSON.
+ * Replaces the client's record and its member record in each of its rooms; resolves to 0,
+ * writing nothing, when the client is not there (it left meanwhile).
+ */
+export const updateClient = `
+if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+for _, room in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  local members = ARGV[1] .. 'm:' .. room
+  if redis.call('HEXISTS', members, ARGV[2]) == 1 then redis.call('HSET', members, ARGV[2], ARGV[4]) end
+end
+return 1`
+
 /** KEYS: rooms, members of the room. ARGV: key prefix, room. Resolves to the member JSONs, or false when there was no room. */
 export const deleteRoom = `
 if redis.call('HDEL', KEYS[1], ARGV[2]) == 0 then return false end

@@ -17,8 +17,8 @@
  * | `{p}:hn:<room>` | string | the room's last offset (INCR) |
  * | `{p}:offset-epoch` | string | `<base>:<stamp>`: new history counters start at the base, 0 or the time (µs) the state was found lost |
  *
- * Join, leave, client removal, room deletion, the heartbeat, the sweep and the token
- * bucket are Lua scripts (lib/cluster/redis-scripts.ts), each atomic.
+ * Join, leave, client removal and update, room deletion, the heartbeat, the sweep and
+ * the token bucket are Lua scripts (lib/cluster/redis-scripts.ts), each atomic.
  *
  * History is a sorted set and a counter rather than a stream: the offset is taken
  * (INCR) before the frame that carries it is made, so two nodes may append out of
@@ -60,7 +60,7 @@ export class RedisState implements ClusterState {
     this.redis = openRedis(url, 'wshub-state', log)
     this.k = `{${prefix}}:`
     const numberOfKeys: Record<keyof typeof scripts, number> = {
-      join: 4, leave: 2, removeClient: 4, deleteRoom: 2, heartbeat: 2, liveNodes: 2, sweep: 4, takeToken: 1, offsetEpoch: 1, nextOffset: 3, appendHistory: 2, readHistory: 2,
+      join: 4, leave: 2, removeClient: 4, updateClient: 2, deleteRoom: 2, heartbeat: 2, liveNodes: 2, sweep: 4, takeToken: 1, offsetEpoch: 1, nextOffset: 3, appendHistory: 2, readHistory: 2,
     }
     this.script = {} as Record<keyof typeof scripts, Script>
     for (const name of Object.keys(numberOfKeys) as Array<keyof typeof scripts>) {
@@ -144,6 +144,12 @@ export class RedisState implements ClusterState {
   async removeClient(clientId: string): Promise<void> {
     const k = this.k
     await this.script.removeClient(`${k}clients`, `${k}client-ids`, `${k}cr:${clientId}`, `${k}nc:${nodeOf(clientId)}`, k, clientId)
+  }
+
+  async updateClient(client: ClientRecord): Promise<boolean> {
+    const { client_id, user_id, node_id } = client
+    const member = JSON.stringify({ client_id, user_id, node_id })
+    return (await this.script.updateClient(`${this.k}clients`, `${this.k}cr:${client_id}`, this.k, client_id, JSON.stringify(client), member)) === 1
   }
 
   async getClient(clientId: string): Promise<ClientRecord | null> {

@@ -68,6 +68,12 @@ export interface ClusterState {
 
   addClient(client: ClientRecord): Promise<void>
   removeClient(clientId: string): Promise<void>
+  /**
+   * Replaces the record of a client the state holds, and its member record in every room
+   * it is in (an `auth` message changed its user id). Resolves to false, writing nothing,
+   * for a client the state does not hold: one that left meanwhile must not come back.
+   */
+  updateClient(client: ClientRecord): Promise<boolean>
   getClient(clientId: string): Promise<ClientRecord | null>
   /** One page of clients ordered by id, starting after `cursor`. */
   listClients(limit: number, cursor: string | null): Promise<{ clients: ClientRecord[]; next: string | null }>

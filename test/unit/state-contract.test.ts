@@ -191,6 +191,46 @@ for (const name of backendNames) {
       })
     })
 
+    describe('updateClient', () => {
+      it('replaces the client record and the member record of every room it is in, and answers true', async () => {
+        const s = await state()
+        await s.addClient({ ...member('n1.a'), connected_at: 7 })
+        await s.join('r1', member('n1.a'), room('r1'))
+        await s.join('r:2', member('n1.a'), room('r:2'))
+        await s.join('r1', member('n2.b', 'n2', 'other'), null)
+        assert.equal(await s.updateClient({ ...member('n1.a', 'n1', 'late'), connected_at: 7 }), true)
+        assert.deepEqual(await s.getClient('n1.a'), { ...member('n1.a', 'n1', 'late'), connected_at: 7 })
+        assert.deepEqual((await s.members('r1'))!.sort(byId), [member('n1.a', 'n1', 'late'), member('n2.b', 'n2', 'other')])
+        assert.deepEqual(await s.members('r:2'), [member('n1.a', 'n1', 'late')])
+        assert.deepEqual((await s.listClients(10, null)).clients, [{ ...member('n1.a', 'n1', 'late'), connected_at: 7 }])
+        assert.equal(await s.updateClient({ ...member('n1.a'), connected_at: 7 }), true)
+        assert.deepEqual(await s.members('r:2'), [member('n1.a')], 'and back to no user id')
+      })
+
+      it('answers false and writes nothing for a client it does not hold, nor for one removed meanwhile', async () => {
+        const s = await state()
+        assert.equal(await s.updateClient({ ...member('n1.x', 'n1', 'u'), connected_at: 1 }), false)
+        assert.equal(await s.getClient('n1.x'), null)
+        await s.addClient({ ...member('n1.a'), connected_at: 1 })
+        await s.join('r', member('n1.a'), room('r'))
+        await s.removeClient('n1.a')
+        assert.equal(await s.updateClient({ ...member('n1.a', 'n1', 'u'), connected_at: 1 }), false)
+        assert.equal(await s.getClient('n1.a'), null)
+        assert.equal(await s.countClients(), 0)
+        assert.deepEqual(await s.members('r'), [])
+      })
+
+      it('leaves a room the client left alone', async () => {
+        const s = await state()
+        await s.addClient({ ...member('n1.a'), connected_at: 1 })
+        await s.join('r', member('n1.a'), room('r'))
+        await s.join('r', member('n1.b'), null)
+        await s.leave('r', 'n1.a')
+        assert.equal(await s.updateClient({ ...member('n1.a', 'n1', 'u'), connected_at: 1 }), true)
+        assert.deepEqual(await s.members('r'), [member('n1.b')])
+      })
+    })
+
     describe('listClients', () => {
       it('pages through every client in id order with a cursor', async () => {
         const s = await state()
