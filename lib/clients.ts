@@ -5,6 +5,7 @@
  */
 import type { Application } from './application.js'
 import type { ClientRecord } from './cluster/state.js'
+import type { Connection, Identity } from './connection.js'
 
 /** A client as the cluster knows it, with the rooms it is in. */
 export type ClientInfo = ClientRecord & { rooms: string[] }
@@ -51,6 +52,28 @@ export class Clients {
     return client === null ? null : this.withRooms(client)
   }
 
+  /**
+   * Replaces who a connection of this node is (user id, permissions, expiry), here at
+   * once, and the user id the cluster shows for it: its client record and its member
+   * records, so `room_members` and `GET /api/clients` on every node show the new one.
+   * Resolves once the cluster state has it. While the state cannot be reached it resolves
+   * all the same (the identity applies on this node), and the node writes the records
+   * when the state answers again. The `auth` message uses it; a third-party auth
+   * middleware should too, rather than `client.setIdentity`, which is this node only.
+   *
+   * @example
+   * ```ts
+   * app.route('login', async (ctx) => {
+   *   await ctx.app.clients.setIdentity(ctx.client, await identityFrom(ctx.data))
+   *   ctx.reply('login_ok', { user_id: ctx.client.userId })
+   * })
+   * ```
+   */
+  async setIdentity(client: Connection, identity: Identity): Promise<void> {
+    client.setIdentity(identity)
+    if (client.closeInfo === null) await this.app.link.updateClient(client)
+  }
+
   /** Closes a client with 4000 on whatever node it is; fails with `AppError` 4000 when there is none. */
   kick(clientId: string, reason = 'kicked'): Promise<void> {
     return this.app.kick(clientId, reason)
@@ -59,4 +82,9 @@ export class Clients {
   private async withRooms(client: ClientRecord): Promise<ClientInfo> {
     return { ...client, rooms: await this.app.state.roomsOf(client.client_id) }
   }
+}
+
+/** A connection of this node as the cluster state records it. */
+export function clientRecordOf(conn: Connection): ClientRecord {
+  return { client_id: conn.id, user_id: conn.userId, node_id: conn.nodeId, connected_at: conn.connectedAt }
 }

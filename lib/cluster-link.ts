@@ -7,6 +7,8 @@
 import type { Application } from './application.js'
 import { decodeEnvelope, encodeEnvelope, newEnvelopeId, SeenIds, subjects, type BusEnvelope, type BusMessage, type BusStatus } from './bus/bus.js'
 import { resyncNode, type LocalClient } from './cluster/resync.js'
+import { clientRecordOf } from './clients.js'
+import type { Connection } from './connection.js'
 import { encodeDelivery } from './protocol.js'
 import { currentTraceparent } from './tracing.js'
 
@@ -28,6 +30,8 @@ export class ClusterLink {
   /** The state may have missed writes (an outage, a failed heartbeat): write this node back at the next beat. */
   private dirty = false
   private registered = false
+  /** Clients whose identity changed while the state could not take it: their records are written at the next resync. */
+  private readonly unwritten = new Set<string>()
   private beating: Promise<void> | null = null
   private sweeping: Promise<void> | null = null
   private stopped = false
@@ -113,15 +117,35 @@ export class ClusterLink {
     this.dirty = true
   }
 
+  /**
+   * Writes a local client's record, and its member records, into the state after its
+   * identity changed; what the state could not take is written at the next resync.
+   */
+  async updateClient(conn: Connection): Promise<void> {
+    let err: unknown
+    try {
+      if (await this.app.state.updateClient(clientRecordOf(conn))) return
+      // Gone meanwhile: nothing to write. Still open: the state missed its registration.
+      if (conn.closeInfo !== null) return
+      err = new Error(`the cluster state does not hold client ${conn.id}`)
+    } catch (failure) {
+      err = failure
+    }
+    this.unwritten.add(conn.id)
+    this.stateMissed(err)
+  }
+
   private async resync(known: boolean): Promise<void> {
+    const unwritten = [...this.unwritten]
     const report = await resyncNode(this.app.state, this.app.nodeId, () => this.localClients())
+    for (const id of unwritten) this.unwritten.delete(id)
     this.dirty = false
     if (!this.registered && report.removed === 0) return
     this.app.log.info({ ...report, state_lost: this.registered && !known }, 'wrote this node back into the cluster state')
   }
 
   private localClients(): LocalClient[] {
-    const { server, rooms, nodeId } = this.app
+    const { server, rooms } = this.app
     const clients: LocalClient[] = []
     for (const conn of server.connections.values()) {
       if (conn.closeInfo !== null) continue
@@ -131,9 +155,10 @@ export class ClusterLink {
         if (record !== null) records.push(record)
       }
       clients.push({
-        record: { client_id: conn.id, user_id: conn.userId, node_id: nodeId, connected_at: conn.connectedAt },
+        record: clientRecordOf(conn),
         rooms: records,
         isIn: (roomId) => conn.rooms.has(roomId),
+        updated: this.unwritten.has(conn.id),
       })
     }
     return clients

@@ -112,7 +112,10 @@ export class Connection {
     this.setIdentity(identity)
   }
 
-  /** Replaces who this connection is (after a token refresh). */
+  /**
+   * Replaces who this connection is, on this node only: `app.clients.setIdentity` also
+   * tells the cluster (its user id in `room_members` and `GET /api/clients`).
+   */
   setIdentity(identity: Identity): void {
     this.userId = identity.userId
     this.username = identity.username

@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto'
 import type { WebSocket } from 'ws'
 import type { Application } from './application.js'
 import { Connection, type Identity } from './connection.js'
+import { clientRecordOf } from './clients.js'
 import { EnvelopeError, validateEnvelope } from './protocol.js'
 import { SharedFrame } from './shared-frame.js'
 
@@ -87,6 +88,8 @@ export async function testHarness(app: Application): Promise<TestHarness> {
       const id = `${app.nodeId}.${randomBytes(6).toString('base64url')}`
       const connection = new Connection(id, app.nodeId, socket as unknown as WebSocket, '127.0.0.1', host, full)
       app.server.connections.set(id, connection)
+      // Known to the cluster state as a real connection is (an `auth` updates its record there).
+      void app.state.addClient(clientRecordOf(connection)).catch((err) => app.link.stateMissed(err))
       return {
         connection,
         sent: socket.sent,

@@ -115,7 +115,7 @@ export function auth(options: AuthOptions = {}): Middleware {
       if (err instanceof TokenError) ctx.throw(err.code, err.message)
       throw err
     }
-    ctx.client.setIdentity(identity)
+    await ctx.app.clients.setIdentity(ctx.client, identity)
     watchExpiry(ctx.client)
     ctx.reply('auth_ok', { user_id: identity.userId, expires_at: identity.expiresAt })
   }

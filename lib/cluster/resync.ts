@@ -3,7 +3,8 @@
  * may have missed writes: it lost everything (a Redis restarted empty), it swept this
  * node after a long silence, or writes failed during a bus outage. The state ends up
  * holding exactly what the node holds: missing clients and memberships are added,
- * leftovers (clients gone, rooms left during the outage) removed.
+ * leftovers (clients gone, rooms left during the outage) removed, and the user id of a
+ * client whose identity changed meanwhile written into the member records kept.
  */
 import type { ClientRecord, ClusterState, RoomRecord } from './state.js'
 
@@ -13,6 +14,8 @@ export interface LocalClient {
   rooms: RoomRecord[]
   /** Whether the client is in a room now (it may have joined while the resync ran). */
   isIn(roomId: string): boolean
+  /** Its identity changed while the state could not hear it: the member records the state kept carry the old user id. */
+  updated: boolean
 }
 
 export interface ResyncReport {
@@ -41,7 +44,7 @@ export async function resyncNode(state: ClusterState, nodeId: string, locals: ()
   return report
 }
 
-async function resyncClient(state: ClusterState, { record, rooms, isIn }: LocalClient, report: ResyncReport): Promise<void> {
+async function resyncClient(state: ClusterState, { record, rooms, isIn, updated }: LocalClient, report: ResyncReport): Promise<void> {
   await state.addClient(record)
   const inState = new Set(await state.roomsOf(record.client_id))
   const member = { client_id: record.client_id, user_id: record.user_id, node_id: record.node_id }
@@ -52,4 +55,5 @@ async function resyncClient(state: ClusterState, { record, rooms, isIn }: LocalC
     else if (outcome.status === 'full') report.refused++
   }
   for (const roomId of inState) if (!isIn(roomId)) await state.leave(roomId, record.client_id)
+  if (updated) await state.updateClient(record)
 }

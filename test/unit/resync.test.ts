@@ -5,10 +5,11 @@ import { MemoryState } from '../../lib/cluster/memory.js'
 import type { RoomRecord } from '../../lib/cluster/state.js'
 
 const room = (id: string, max_clients = 0): RoomRecord => ({ id, name: id, max_clients, presence_events: true, created_at: 1 })
-const local = (client_id: string, rooms: RoomRecord[]): LocalClient => ({
-  record: { client_id, user_id: null, node_id: client_id.split('.')[0]!, connected_at: 1 },
+const local = (client_id: string, rooms: RoomRecord[], user_id: string | null = null, updated = false): LocalClient => ({
+  record: { client_id, user_id, node_id: client_id.split('.')[0]!, connected_at: 1 },
   rooms,
   isIn: (id) => rooms.some((r) => r.id === id),
+  updated,
 })
 
 describe('resyncNode', () => {
@@ -38,6 +39,15 @@ describe('resyncNode', () => {
     await state.join('r', { client_id: 'n2.x', user_id: null, node_id: 'n2' }, room('r'))
     await resyncNode(state, 'n1', () => [])
     assert.deepEqual(await state.members('r'), [{ client_id: 'n2.x', user_id: null, node_id: 'n2' }])
+  })
+
+  it('writes the new user id of a client whose identity changed meanwhile into the member records the state kept', async () => {
+    const state = new MemoryState()
+    await state.addClient({ client_id: 'n1.a', user_id: null, node_id: 'n1', connected_at: 1 })
+    for (const id of ['kept', 'other']) await state.join(id, { client_id: 'n1.a', user_id: null, node_id: 'n1' }, room(id))
+    await resyncNode(state, 'n1', () => [local('n1.a', [room('kept'), room('other'), room('lost')], 'late', true)])
+    for (const id of ['kept', 'other', 'lost']) assert.deepEqual(await state.members(id), [{ client_id: 'n1.a', user_id: 'late', node_id: 'n1' }], id)
+    assert.equal((await state.getClient('n1.a'))?.user_id, 'late')
   })
 
   it('counts a membership refused because the room filled up meanwhile', async () => {
