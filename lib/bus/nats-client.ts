@@ -2,7 +2,7 @@
  * The one place that imports the NATS transport: connections for the NATS bus and state,
  * reconnecting by themselves, forever, and noticing a silent server within about 3 s.
  */
-import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node'
+import { connect, errors, type NatsConnection, type Subscription } from '@nats-io/transport-node'
 
 export type { NatsConnection, Subscription }
 
@@ -41,4 +41,19 @@ export async function watchConnection(nc: NatsConnection, onChange: (connected: 
     else if (s.type === 'close') break
   }
   onChange(false)
+}
+
+const UNREACHABLE = [errors.TimeoutError, errors.NoRespondersError, errors.ConnectionError, errors.ClosedConnectionError, errors.DrainingConnectionError]
+
+/**
+ * Whether a NATS call failed because the server is out of reach: no answer in time, no
+ * responder (JetStream not there, or not yet after a restart), a connection lost or
+ * closed. The client wraps these (JetStream's "not enabled" carries a no-responders
+ * cause), so the causes are looked through too. A JetStream API error is an answer.
+ */
+export function isNatsUnreachable(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (UNREACHABLE.some((kind) => e instanceof kind)) return true
+  }
+  return false
 }

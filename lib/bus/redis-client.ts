@@ -2,7 +2,7 @@
  * The one place that imports ioredis: connections for the Redis bus and state, set up to
  * fail fast while Redis is away and to reconnect by themselves, forever.
  */
-import { Redis, type RedisOptions } from 'ioredis'
+import { Redis, ReplyError, type RedisOptions } from 'ioredis'
 import type { Logger } from 'pino'
 
 export type { Redis }
@@ -45,4 +45,19 @@ export async function connectRedis(redis: Redis, what: string): Promise<void> {
     redis.disconnect()
     throw new Error(`could not reach Redis for the ${what} (cluster.redis.url): ${(err as Error).message}`)
   }
+}
+
+/** Replies of a Redis that is there but not serving yet (loading its data, a script running, a replica without its master). */
+const NOT_SERVING = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN)\b/
+
+/**
+ * Whether a command failed because Redis is out of reach: no connection (with the
+ * offline queue off, ioredis fails the command at once), no answer within the command
+ * timeout, or a server not serving yet. An error Redis answered with is not: the
+ * command reached it and was refused.
+ */
+export function isRedisUnreachable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false
+  if (err instanceof (ReplyError as unknown as new () => Error)) return NOT_SERVING.test(err.message)
+  return true
 }

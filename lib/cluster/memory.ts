@@ -2,8 +2,9 @@
  * Cluster state in this process: the embedded default. Several nodes in one process
  * share it by passing the same instance, as they share a `MemoryHub` for the bus.
  */
-import type {
-  ClientRecord, ClusterState, DedupOutcome, HistoryEntry, HistoryReplay, JoinOutcome, MemberRecord, NodeRecord, RoomRecord,
+import {
+  MissingRoomError,
+  type ClientRecord, type ClusterState, type DedupOutcome, type HistoryEntry, type HistoryReplay, type JoinOutcome, type MemberRecord, type NodeRecord, type RoomRecord,
 } from './state.js'
 
 interface Room {
@@ -192,7 +193,7 @@ export class MemoryState implements ClusterState {
 
   async appendHistory(roomId: string, size: number, makeFrame: (offset: number) => string): Promise<HistoryEntry> {
     const room = this.rooms.get(roomId)
-    if (room === undefined) throw new Error(`room ${roomId} does not exist`)
+    if (room === undefined) throw new MissingRoomError(roomId)
     const offset = room.nextOffset++
     const entry = { offset, frame: makeFrame(offset) }
     room.history.push(entry)

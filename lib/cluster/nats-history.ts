@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto'
 import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient } from '@nats-io/jetstream'
 import type { KV, Kvm } from '@nats-io/kv'
 import { bucketOptions, compareAndSet, token, valueOf, type Change } from './nats-kv.js'
-import type { HistoryEntry, HistoryReplay } from './state.js'
+import { MissingRoomError, type HistoryEntry, type HistoryReplay } from './state.js'
 
 export interface History {
   append(roomId: string, size: number, makeFrame: (offset: number) => string): Promise<HistoryEntry>
@@ -38,7 +38,7 @@ function replay(last: number, kept: HistoryEntry[], since: number): HistoryRepla
 }
 
 async function requireRoom(state: KV, roomId: string): Promise<void> {
-  if (valueOf(await state.get(`r.${token(roomId)}`)) === null) throw new Error(`room ${roomId} does not exist`)
+  if (valueOf(await state.get(`r.${token(roomId)}`)) === null) throw new MissingRoomError(roomId)
 }
 
 /**

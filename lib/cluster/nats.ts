@@ -19,14 +19,15 @@
 import { jetstream, type JetStreamManager } from '@nats-io/jetstream'
 import { Kvm, type KV } from '@nats-io/kv'
 import type { Logger } from 'pino'
-import { openNats, watchConnection, type NatsConnection } from '../bus/nats-client.js'
+import { isNatsUnreachable, openNats, watchConnection, type NatsConnection } from '../bus/nats-client.js'
 import { bucketOptions, clientKey, clientOfKey, compareAndSet, forget, listKeys, token, valueOf, type RoomDoc } from './nats-kv.js'
 import { KvHistory, StreamHistory, type History } from './nats-history.js'
 import { NatsNodes } from './nats-nodes.js'
 import { NatsExpiring } from './nats-expiring.js'
 import { learnOffsetEpoch, type OffsetEpoch } from './nats-offset-epoch.js'
-import type {
-  ClientRecord, ClusterState, DedupOutcome, HistoryEntry, HistoryReplay, JoinOutcome, MemberRecord, NodeRecord, RoomRecord,
+import {
+  StateUnavailableError,
+  type ClientRecord, type ClusterState, type DedupOutcome, type HistoryEntry, type HistoryReplay, type JoinOutcome, type MemberRecord, type NodeRecord, type RoomRecord,
 } from './state.js'
 
 export interface NatsStateOptions {
@@ -114,7 +115,7 @@ export class NatsState implements ClusterState {
 
   /** Fails now rather than after a request timeout while NATS is away. */
   private state(): KV {
-    if (!this.up) throw new Error('nats cluster state is disconnected')
+    if (!this.up) throw new StateUnavailableError('the cluster state (NATS) is out of reach: disconnected')
     return this.kv
   }
 
@@ -282,7 +283,13 @@ export class NatsState implements ClusterState {
 
   async appendHistory(roomId: string, size: number, makeFrame: (offset: number) => string): Promise<HistoryEntry> {
     this.state()
-    return this.historyStore.append(roomId, size, makeFrame)
+    try {
+      return await this.historyStore.append(roomId, size, makeFrame)
+    } catch (err) {
+      // The connection may have dropped under the call, whatever the error it ended with.
+      if (err instanceof StateUnavailableError || !(isNatsUnreachable(err) || !this.up)) throw err
+      throw new StateUnavailableError(`the cluster state (NATS) is out of reach: ${(err as Error).message}`, { cause: err })
+    }
   }
 
   async history(roomId: string, since: number): Promise<HistoryReplay> {

@@ -31,10 +31,11 @@
  * name keys at run time); only a single Redis server is tested.
  */
 import type { Logger } from 'pino'
-import { connectRedis, openRedis, type Redis } from '../bus/redis-client.js'
+import { connectRedis, isRedisUnreachable, openRedis, type Redis } from '../bus/redis-client.js'
 import * as scripts from './redis-scripts.js'
-import type {
-  ClientRecord, ClusterState, DedupOutcome, HistoryEntry, HistoryReplay, JoinOutcome, MemberRecord, NodeRecord, RoomRecord,
+import {
+  MissingRoomError, StateUnavailableError,
+  type ClientRecord, type ClusterState, type DedupOutcome, type HistoryEntry, type HistoryReplay, type JoinOutcome, type MemberRecord, type NodeRecord, type RoomRecord,
 } from './state.js'
 
 type Script = (...args: Array<string | number>) => Promise<unknown>
@@ -216,13 +217,15 @@ export class RedisState implements ClusterState {
 
   async appendHistory(roomId: string, size: number, makeFrame: (offset: number) => string): Promise<HistoryEntry> {
     const k = this.k
-    const taken = (await this.script.nextOffset(`${k}rooms`, `${k}hn:${roomId}`, `${k}offset-epoch`, roomId, this.epoch ?? '')) as [number, string] | null
-    if (taken === null) throw new Error(`room ${roomId} does not exist`)
+    const taken = (await reach(this.script.nextOffset(`${k}rooms`, `${k}hn:${roomId}`, `${k}offset-epoch`, roomId, this.epoch ?? ''))) as [number, string] | null
+    if (taken === null) throw new MissingRoomError(roomId)
     const [offset, epoch] = taken
     this.epoch = epoch
     const frame = makeFrame(offset)
-    if ((await this.script.appendHistory(`${k}h:${roomId}`, `${k}offset-epoch`, offset, frame, size, epoch)) === 0) {
-      throw new Error(`the history of room ${roomId} was lost (Redis came back empty) while this message was written; send it again`)
+    if ((await reach(this.script.appendHistory(`${k}h:${roomId}`, `${k}offset-epoch`, offset, frame, size, epoch))) === 0) {
+      // Redis went away and came back empty between the two steps: the offset belongs to
+      // the history that was lost, and kept in the new one it would sit below its offsets.
+      throw new StateUnavailableError(`the history of room ${roomId} was lost (Redis came back empty) while this message was written`)
     }
     return { offset, frame }
   }
@@ -237,6 +240,16 @@ export class RedisState implements ClusterState {
     const entries: HistoryEntry[] = []
     for (let i = 2; i < out.length; i += 2) entries.push({ offset: out[i] as number, frame: out[i + 1] as string })
     return { recovered: true, entries }
+  }
+}
+
+/** A Redis call whose failure for want of Redis becomes a {@link StateUnavailableError}. */
+async function reach<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call
+  } catch (err) {
+    if (isRedisUnreachable(err)) throw new StateUnavailableError(`the cluster state (Redis) is out of reach: ${(err as Error).message}`, { cause: err })
+    throw err
   }
 }
 

@@ -49,6 +49,27 @@ export interface HistoryEntry {
 /** What `history` answers: the entries after `since`, or `recovered: false` when the history no longer reaches back. */
 export type HistoryReplay = { recovered: true; entries: HistoryEntry[] } | { recovered: false; entries: [] }
 
+/**
+ * The cluster state could not serve a call because it is out of reach: its server is
+ * down or did not answer in time, or it went away and came back empty while the call
+ * ran. Every other error is an answer (a refusal, a bug). What may go on without the
+ * state does (a room message is still delivered on its node, without offset).
+ */
+export class StateUnavailableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'StateUnavailableError'
+  }
+}
+
+/** The state holds no room of that id: never made, deleted, or lost with the state's data. */
+export class MissingRoomError extends Error {
+  constructor(readonly roomId: string) {
+    super(`room ${roomId} does not exist`)
+    this.name = 'MissingRoomError'
+  }
+}
+
 export interface ClusterState {
   connect(): Promise<void>
   close(): Promise<void>
@@ -103,7 +124,12 @@ export interface ClusterState {
   /** Takes one token from a cluster-wide bucket; resolves to ms until one is free (0 = taken). */
   takeToken(key: string, rate: number, burst: number): Promise<number>
 
-  /** Appends a frame to a room's history; `makeFrame` gets the new offset and returns the frame to keep and deliver. */
+  /**
+   * Appends a frame to a room's history; `makeFrame` gets the new offset and returns the
+   * frame to keep and deliver. Rejects with {@link StateUnavailableError} when the state
+   * is out of reach, or lost the room's history while the frame was written (the frame is
+   * then kept nowhere); with {@link MissingRoomError} when the room does not exist.
+   */
   appendHistory(roomId: string, size: number, makeFrame: (offset: number) => string): Promise<HistoryEntry>
   history(roomId: string, since: number): Promise<HistoryReplay>
 }

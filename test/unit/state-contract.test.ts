@@ -5,7 +5,7 @@
  */
 import { describe, it, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
-import type { ClusterState, MemberRecord, RoomRecord } from '../../lib/cluster/state.js'
+import { MissingRoomError, type ClusterState, type MemberRecord, type RoomRecord } from '../../lib/cluster/state.js'
 import { backendNames, testPrefix, useBackend } from '../support/backends.js'
 import { skipUnless } from '../support/services.js'
 
@@ -404,9 +404,9 @@ for (const name of backendNames) {
           for (const e of entries) assert.equal(e.frame, `m${e.offset}`)
         })
 
-        it('rejects for a room that does not exist', async () => {
+        it('rejects with MissingRoomError for a room that does not exist', async () => {
           const s = await state(testPrefix(), { jetstream })
-          await assert.rejects(s.appendHistory('nope', 10, (o) => `m${o}`))
+          await assert.rejects(s.appendHistory('nope', 10, (o) => `m${o}`), (err) => err instanceof MissingRoomError && err.roomId === 'nope')
         })
       })
 
