@@ -7,6 +7,7 @@ import type { Context } from './context.js'
 import { AppError, ErrorCode } from './errors.js'
 import { encodeDelivery } from './protocol.js'
 import { Rooms } from './rooms.js'
+import { MissingRoomError, StateUnavailableError } from './cluster/state.js'
 
 function field(ctx: Context, name: string): unknown {
   const data = ctx.data
@@ -52,15 +53,30 @@ async function roomMessage(ctx: Context): Promise<void> {
   if (!ctx.client.rooms.has(roomId)) throw new AppError(ErrorCode.NotInRoom, `not in room ${roomId}`)
   const app = ctx.app
   const payload = { room_id: roomId, content, sender_id: ctx.client.id, sender_user_id: ctx.client.userId }
+  await app.deliverToRooms([roomId], await roomMessageFrame(app, roomId, payload), [ctx.client.id])
+}
+
+/**
+ * A `room_message` frame, with the offset its room's history gave it. Without one when
+ * history is off, or when the cluster state is out of reach or lost the room (PROTOCOL.md
+ * section 6: local delivery goes on): the message is kept in no history, and reaches the
+ * other nodes only if the bus is up. Any other failure of the history fails the request.
+ */
+async function roomMessageFrame(app: Application, roomId: string, payload: Record<string, unknown>): Promise<string> {
   const size = app.config.rooms.history_size
-  let frame: string
+  const now = Date.now()
   if (size > 0) {
-    const now = Date.now()
-    frame = (await app.state.appendHistory(roomId, size, (offset) => encodeDelivery('room_message', { ...payload, offset }, now))).frame
-  } else {
-    frame = encodeDelivery('room_message', payload, Date.now())
+    try {
+      return (await app.state.appendHistory(roomId, size, (offset) => encodeDelivery('room_message', { ...payload, offset }, now))).frame
+    } catch (err) {
+      // The sender is a member here, so the room exists: a state without it came back
+      // empty (or missed its making) and has it again once this node writes itself back.
+      if (err instanceof MissingRoomError) app.link.stateMissed(err)
+      else if (!(err instanceof StateUnavailableError)) throw err
+      app.link.historyMissed(err)
+    }
   }
-  await app.deliverToRooms([roomId], frame, [ctx.client.id])
+  return encodeDelivery('room_message', payload, now)
 }
 
 async function directMessage(ctx: Context): Promise<void> {

@@ -26,7 +26,10 @@ export class ClusterLink {
   private readonly startedAt = Date.now()
   /** Messages that could not cross the bus since start. */
   undelivered = 0
+  /** Room messages delivered without offset since start: the state was out of reach, so their room's history could not keep them. */
+  unrecorded = 0
   private outageLogged = false
+  private historyOutageLogged = false
   /** The state may have missed writes (an outage, a failed heartbeat): write this node back at the next beat. */
   private dirty = false
   private registered = false
@@ -96,6 +99,8 @@ export class ClusterLink {
       if (this.registered && this.app.bus.status === 'up') setTimeout(() => void this.beat(), 500).unref()
       return
     }
+    // The state answers: a history that fails again is a new outage, worth a line of its own.
+    this.historyOutageLogged = false
     try {
       // At start too: a node restarted under the same node_id finds its previous life's
       // clients still listed (nobody swept them, the id kept beating) and removes them.
@@ -234,6 +239,15 @@ export class ClusterLink {
     }
   }
 
+  /** Counts a room message its room's history could not keep (the state out of reach); logs once per outage, not once per message. */
+  historyMissed(err: unknown): void {
+    this.unrecorded++
+    this.app.emit('history_missed', err)
+    if (this.historyOutageLogged) return
+    this.historyOutageLogged = true
+    this.app.log.warn({ err: (err as Error)?.message }, 'room history unavailable: room messages are delivered without offset and kept in no history until the cluster state answers and this node has written itself back')
+  }
+
   /** Counts what could not cross the bus; logs once per outage, not once per message. */
   private failed(err: unknown): void {
     this.undelivered++
@@ -247,7 +261,7 @@ export class ClusterLink {
     this.app.emit('bus_status', status)
     if (!this.registered) return
     if (status === 'up') {
-      this.app.log.info({ undelivered: this.undelivered }, 'bus up')
+      this.app.log.info({ undelivered: this.undelivered, unrecorded: this.unrecorded }, 'bus up')
       this.outageLogged = false
       // Whatever failed during the outage is repaired now, not at the next scheduled beat.
       this.dirty = true

@@ -82,6 +82,8 @@ export interface AppEvents {
   room_left: [info: RoomLeftEvent]
   bus_status: [status: 'up' | 'down']
   bus_error: [err: unknown]
+  /** A room message was delivered without offset: the cluster state was out of reach, so its room's history could not keep it. */
+  history_missed: [err: unknown]
   frame_rejected: [client: Connection, code: number]
   /** A new configuration is in force (`app.reload`); `previous` is the one it replaced. */
   reload: [config: WshubConfig, previous: WshubConfig]

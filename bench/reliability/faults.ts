@@ -2,7 +2,9 @@
  * `npm run faults`: each cluster fault of docs/reliability.md on three node processes
  * with traffic running (a Redis restart, a NATS restart, SIGKILL and SIGSTOP/SIGCONT of
  * a node on Redis), printing per fault the time until cross-node delivery resumed, the
- * messages lost live and after recovery with `since`, and the duplicates. Writes
+ * requests refused, the messages acked without offset (kept in no history while the state
+ * was out of reach), the messages lost live and after recovery with `since`, and the
+ * duplicates (FaultReport in test/support/fault-scenarios.ts). Writes
  * bench/results/faults.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'

@@ -41,6 +41,27 @@ describe('RoomTracker', () => {
     assert.equal(rooms.offset('r'), 5)
   })
 
+  // A server whose cluster state is out of reach still delivers room messages, kept in no history and without offset.
+  it('takes a message without offset and keeps the last offset it saw for the next rejoin', () => {
+    const rooms = new RoomTracker()
+    rooms.joining('r', null)
+    rooms.joinData('r')
+    rooms.joined('r', undefined)
+    rooms.accept(msg(4))
+    assert.equal(rooms.accept({ room_id: 'r', content: 'x', sender_id: 'n.a' }), true)
+    assert.equal(rooms.offset('r'), 4)
+    assert.deepEqual(rooms.joinData('r'), { room_id: 'r', since: 4 })
+  })
+
+  it('takes every message without offset during a replay: none of them is a repeat it could tell', () => {
+    const rooms = new RoomTracker()
+    rooms.joining('r', 2)
+    rooms.joinData('r')
+    for (let i = 0; i < 2; i++) assert.equal(rooms.accept({ room_id: 'r', content: 'same', sender_id: 'n.a' }), true)
+    rooms.joined('r', true)
+    assert.equal(rooms.offset('r'), 2)
+  })
+
   it('lists only confirmed rooms for a rejoin', () => {
     const rooms = new RoomTracker()
     rooms.joining('a', null)

@@ -1,7 +1,8 @@
 /**
  * Cluster faults with room traffic running, on three real node processes: what the
  * receivers got live, what they recovered by joining again with `since`, and that
- * nothing came twice. The figures (recovery time, losses) come from `npm run faults`;
+ * nothing came twice. A member beside the sender sees which messages went out without
+ * offset (kept in no history). The figures (recovery time, losses) come from `npm run faults`;
  * these tests assert the behaviour only. (test/integration/cluster-faults.test.ts covers
  * the same faults without traffic: members swept, the state written back.)
  */
@@ -37,6 +38,20 @@ for (const name of ['redis', 'nats'] as const) {
         })
 
         it('crashes no node', () => assert.equal(report.crashed, 0, seen))
+
+        it('delivers every acked message to the member beside the sender, whatever the fault', () => {
+          assert.ok(report.acked > 0, seen)
+          assert.equal(report.lostLocal, 0, seen)
+        })
+
+        if (fault === 'bus-restart') {
+          // PROTOCOL.md section 6: local delivery goes on, history or not; a message the
+          // history could not keep (the state out of reach, or back empty and not yet
+          // written back) goes out without offset.
+          it(`acks every room message while ${name} is away and while the nodes write themselves back`, () => {
+            assert.equal(report.refused, 0, seen)
+          })
+        }
 
         it('resumes cross-node delivery by itself', () => {
           assert.ok(report.acked > 0, seen)

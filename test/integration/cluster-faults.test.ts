@@ -69,7 +69,8 @@ for (const name of ['redis', 'nats'] as const) {
     })
 
     it(`keeps serving local clients while ${name} is down and resumes cross-node delivery by itself when it comes back empty`, async () => {
-      cluster = await spawnCluster(backend, 2)
+      // With history on: while the state is away the room's history cannot keep a message, which must not stop it.
+      cluster = await spawnCluster(backend, 2, { WSHUB_ROOMS_HISTORY_SIZE: '10', WSHUB_CLUSTER_NATS_JETSTREAM: 'true' })
       const [a1, a2, b1] = [await cluster.connect(0), await cluster.connect(0), await cluster.connect(1)]
       await joinAll([a1, a2, b1], 'outage')
       await b1.request('room_message', { room_id: 'outage', content: 'before' })
@@ -78,9 +79,13 @@ for (const name of ['redis', 'nats'] as const) {
       await backend.service!.stop()
       await Promise.all(cluster.nodes.map((node) => node.waitForLog(logged(node, 'bus down'), 5000)))
 
-      // Local delivery goes on, and the sender still gets its ack.
-      assert.equal((await a2.request('room_message', { room_id: 'outage', content: 'local' })).message_type, 'ack')
-      assert.equal((await a1.next((f) => f.message_type === 'room_message' && f.data.content === 'local')).data.sender_id, a2.id)
+      // Local delivery goes on, and the sender still gets its ack; the message is in no history, so it has no offset.
+      for (const content of ['local', 'local-again']) {
+        assert.equal((await a2.request('room_message', { room_id: 'outage', content })).message_type, 'ack')
+        const local = await a1.next((f) => f.message_type === 'room_message' && f.data.content === content)
+        assert.equal(local.data.sender_id, a2.id)
+        assert.equal('offset' in local.data, false, JSON.stringify(local))
+      }
 
       // Redis runs without persistence; NATS loses its JetStream data here.
       backend.service!.wipe()
@@ -94,8 +99,10 @@ for (const name of ['redis', 'nats'] as const) {
       await eventually('every member is back in the cluster state', 10_000, async () =>
         (await memberIds(b1, 'outage')).join() === [a1.id, a2.id, b1.id].sort().join() ? true : undefined,
       )
-      const outageLogs = cluster.nodes[0]!.lines.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('bus unavailable'))
-      assert.equal(outageLogs.length, 1, 'what could not cross the bus is logged once per outage')
+      const logsOf = (msg: string) => cluster!.nodes[0]!.lines.filter((l) => typeof l.msg === 'string' && l.msg.startsWith(msg))
+      assert.equal(logsOf('bus unavailable').length, 1, 'what could not cross the bus is logged once per outage')
+      assert.deepEqual(logsOf('room history unavailable').map((l) => l.level), [40], 'what the history could not keep is logged once per outage, at warn')
+      assert.equal(logsOf('bus up').at(-1)?.unrecorded, 2, 'and counted')
       for (const node of cluster.nodes) {
         assert.ok(isAlive(node), `node exited: ${node.stderr}`)
         assert.doesNotMatch(node.stderr, /unhandled|ERR_UNHANDLED/i)

@@ -21,11 +21,17 @@ export interface FaultReport {
   acked: number
   /** Requests that failed (an error instead of the ack) while the fault lasted. */
   refused: number
+  /** Acked messages delivered without offset: the state was out of reach, so their room's history could not keep them, nor a receiver recover them. */
+  unrecorded: number
+  /** Of those, the ones the affected receiver never got (they reached no other node while the bus was down). */
+  lostUnrecorded: number
+  /** Acked messages the member on the sender's node did not get: local delivery goes on whatever the fault (PROTOCOL.md section 6). */
+  lostLocal: number
   /** ms from the end of the fault (restart, SIGCONT; the kill for SIGKILL) to the first cross-node delivery of a later message. */
   resumedMs: number | null
   /** Acked messages a remote receiver did not get live. */
   lostLive: number
-  /** Acked messages still missing after the receiver joined again with `since`. */
+  /** Acked messages with an offset (kept in the history) still missing after the receiver joined again with `since`. */
   lostAfterRecovery: number
   /** Whether that rejoin said `recovered: true`. */
   recovered: boolean | null
@@ -51,9 +57,11 @@ export async function runFault(backend: Backend, fault: FaultName, onCluster: (c
   const cluster = await spawnCluster(backend, 3, { WSHUB_CLUSTER_NODE_TTL_MS: String(NODE_TTL_MS), WSHUB_ROOMS_HISTORY_SIZE: '5000' })
   onCluster(cluster)
   const room = 'faulty'
-  const [s, a, b] = [await cluster.connect(0), await cluster.connect(1), await cluster.connect(2)]
-  for (const c of [s, a, b]) await c.request('join_room', { room_id: room })
+  const [s, w, a, b] = [await cluster.connect(0), await cluster.connect(0), await cluster.connect(1), await cluster.connect(2)]
+  for (const c of [s, w, a, b]) await c.request('join_room', { room_id: room })
   const sender = new Sender(s, room)
+  // A member beside the sender: it gets every message, which says which ones carried an offset.
+  const witness = new Receiver(w, room)
   const receivers = [new Receiver(a, room), new Receiver(b, room)]
   // The receiver on node 3 is the one the node faults hit; the one on node 2 sees the bus faults.
   const victim = fault === 'bus-restart' ? receivers[0]! : receivers[1]!
@@ -73,7 +81,7 @@ export async function runFault(backend: Backend, fault: FaultName, onCluster: (c
     // Its client reconnects to a node still alive and recovers from there.
     const again = await TestClient.connect(`ws://127.0.0.1:${cluster.nodes[1]!.port}/ws`)
     victim.listen(again)
-    await victim.recover(sender.acked, false)
+    await victim.recover(sender.acked, false, witness.withoutOffset)
   } else {
     cluster.nodes[2]!.child.kill('SIGSTOP')
     await sleep(NODE_TTL_MS + 2500)
@@ -93,8 +101,9 @@ export async function runFault(backend: Backend, fault: FaultName, onCluster: (c
   await sender.stop()
   await sleep(500)
   const lostLive = victim.missedLive(sender.acked).length
-  if (fault !== 'sigkill') await victim.recover(sender.acked, true)
+  if (fault !== 'sigkill') await victim.recover(sender.acked, true, witness.withoutOffset)
   await sleep(300)
+  const missing = victim.missing(sender.acked)
   const exited = cluster.nodes.filter((n, i) => !(fault === 'sigkill' && i === 2)).filter((n) => n.child.exitCode !== null || n.child.signalCode !== null)
   return {
     fault,
@@ -102,12 +111,15 @@ export async function runFault(backend: Backend, fault: FaultName, onCluster: (c
     sent: sender.sent,
     acked: sender.acked.size,
     refused: sender.failed.size,
+    unrecorded: [...sender.acked].filter((seq) => witness.withoutOffset.has(seq)).length,
+    lostUnrecorded: missing.filter((seq) => witness.withoutOffset.has(seq)).length,
+    lostLocal: witness.missing(sender.acked).length,
     resumedMs: resumedAfter(sender, victim, faultEnd),
     lostLive,
-    lostAfterRecovery: victim.missing(sender.acked).length,
+    lostAfterRecovery: missing.filter((seq) => !witness.withoutOffset.has(seq)).length,
     recovered: victim.recovered,
-    offsetsNotRising: receivers.reduce((n, r) => n + r.offsetsNotRising(), 0),
-    duplicates: receivers.reduce((n, r) => n + r.duplicates().length, 0),
+    offsetsNotRising: [witness, ...receivers].reduce((n, r) => n + r.offsetsNotRising(), 0),
+    duplicates: [witness, ...receivers].reduce((n, r) => n + r.duplicates().length, 0),
     crashed: exited.length,
     membersBack,
   }

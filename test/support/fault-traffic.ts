@@ -11,8 +11,12 @@ import type { TestClient } from './ws-client.js'
 export class Receiver {
   /** seq → how many times it arrived live. */
   readonly live = new Map<number, number>()
-  /** seq → offset, for every message seen (live or replayed). */
+  /** Every message seen, live or replayed. */
+  readonly seen = new Set<number>()
+  /** seq → offset, for every message seen with one. */
   readonly offsets = new Map<number, number>()
+  /** Messages seen without an offset: the room's history could not keep them (the state was out of reach). */
+  readonly withoutOffset = new Set<number>()
   /** ms (performance.now()) of each live arrival, by seq. */
   readonly arrivedAt = new Map<number, number>()
   recovered: boolean | null = null
@@ -32,7 +36,9 @@ export class Receiver {
       const f = JSON.parse(raw.toString())
       if (f.message_type !== 'room_message' || f.data.room_id !== this.room || typeof f.data.content?.seq !== 'number') return
       const seq = f.data.content.seq as number
-      this.offsets.set(seq, f.data.offset)
+      this.seen.add(seq)
+      if (typeof f.data.offset === 'number') this.offsets.set(seq, f.data.offset)
+      else this.withoutOffset.add(seq)
       if (this.replaying) {
         this.replayed++
         return
@@ -44,21 +50,24 @@ export class Receiver {
 
   private replaying = false
 
-  /** The offset before the first message it lacks among `acked`, or the last it has. */
-  resumeOffset(acked: Iterable<number>): number {
+  /**
+   * The offset before the first message it lacks among `acked`, or the last it has.
+   * Messages kept in no history (`unrecorded`) are no gap a replay could fill: passed over.
+   */
+  resumeOffset(acked: Iterable<number>, unrecorded: ReadonlySet<number> = new Set()): number {
     const sorted = [...acked].sort((a, b) => a - b)
     let last = -1
     for (const seq of sorted) {
       const offset = this.offsets.get(seq)
-      if (offset === undefined) break
-      last = offset
+      if (offset !== undefined) last = offset
+      else if (!this.seen.has(seq) && !unrecorded.has(seq)) break
     }
     return last
   }
 
   /** Joins again with `since` (leaving first when `rejoin` and still a member): the replay fills its gap. */
-  async recover(acked: Iterable<number>, leaveFirst: boolean): Promise<void> {
-    const since = this.resumeOffset(acked)
+  async recover(acked: Iterable<number>, leaveFirst: boolean, unrecorded: ReadonlySet<number> = new Set()): Promise<void> {
+    const since = this.resumeOffset(acked, unrecorded)
     if (leaveFirst) await this.client.request('leave_room', { room_id: this.room })
     this.replaying = true
     try {
@@ -72,7 +81,7 @@ export class Receiver {
 
   /** Acked messages it never saw, live or replayed. */
   missing(acked: Iterable<number>): number[] {
-    return [...acked].filter((seq) => !this.offsets.has(seq))
+    return [...acked].filter((seq) => !this.seen.has(seq))
   }
 
   /** Acked messages it did not see live. */
@@ -81,9 +90,9 @@ export class Receiver {
   }
 
   /**
-   * Messages whose offset is not above the offset of the message sent before them. One
-   * sender's frames run in order, so each takes its offset after the previous one did:
-   * offsets must rise with the sequence number, across any fault.
+   * Messages whose offset is not above the offset of the message sent before them (of
+   * those with an offset). One sender's frames run in order, so each takes its offset
+   * after the previous one did: offsets must rise with the sequence number, across any fault.
    */
   offsetsNotRising(): number {
     const bySeq = [...this.offsets].sort(([a], [b]) => a - b)
