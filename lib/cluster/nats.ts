@@ -26,7 +26,7 @@ import { NatsNodes } from './nats-nodes.js'
 import { NatsExpiring } from './nats-expiring.js'
 import { learnOffsetEpoch, type OffsetEpoch } from './nats-offset-epoch.js'
 import type {
-  ClientRecord, ClusterState, DedupOutcome, HistoryEntry, HistoryReplay, JoinOutcome, MemberRecord, NodeRecord, RoomRecord,
+  ClientRecord, ClusterState, DedupOutcome, DedupPending, HistoryEntry, HistoryReplay, JoinOutcome, MemberRecord, NodeRecord, RoomRecord,
 } from './state.js'
 
 export interface NatsStateOptions {
@@ -246,7 +246,7 @@ export class NatsState implements ClusterState {
     return this.nodeList.sweep(this.state())
   }
 
-  async dedupClaim(key: string, ttlMs: number): Promise<DedupOutcome | null> {
+  async dedupClaim(key: string, ttlMs: number): Promise<DedupOutcome | DedupPending | null> {
     this.state()
     return this.expiring.dedupClaim(key, ttlMs)
   }

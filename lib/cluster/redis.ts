@@ -34,12 +34,12 @@ import type { Logger } from 'pino'
 import { connectRedis, openRedis, type Redis } from '../bus/redis-client.js'
 import * as scripts from './redis-scripts.js'
 import type {
-  ClientRecord, ClusterState, DedupOutcome, HistoryEntry, HistoryReplay, JoinOutcome, MemberRecord, NodeRecord, RoomRecord,
+  ClientRecord, ClusterState, DedupOutcome, DedupPending, HistoryEntry, HistoryReplay, JoinOutcome, MemberRecord, NodeRecord, RoomRecord,
 } from './state.js'
 
 type Script = (...args: Array<string | number>) => Promise<unknown>
 
-const pending = JSON.stringify({ ok: true })
+const pending = JSON.stringify({ pending: true } satisfies DedupPending)
 
 export class RedisState implements ClusterState {
   private readonly redis: Redis
@@ -191,13 +191,13 @@ export class RedisState implements ClusterState {
     return removed
   }
 
-  async dedupClaim(key: string, ttlMs: number): Promise<DedupOutcome | null> {
+  async dedupClaim(key: string, ttlMs: number): Promise<DedupOutcome | DedupPending | null> {
     const redisKey = `${this.k}d:${key}`
     if ((await this.redis.set(redisKey, pending, 'PX', ttlMs, 'NX')) === 'OK') return null
     const earlier = await this.redis.get(redisKey)
-    // Expired between the two commands: claim it again.
-    if (earlier === null) return (await this.redis.set(redisKey, pending, 'PX', ttlMs, 'NX')) === 'OK' ? null : { ok: true }
-    return JSON.parse(earlier) as DedupOutcome
+    // Expired between the two commands: claim it again (another claim in between is pending).
+    if (earlier === null) return (await this.redis.set(redisKey, pending, 'PX', ttlMs, 'NX')) === 'OK' ? null : { pending: true }
+    return JSON.parse(earlier) as DedupOutcome | DedupPending
   }
 
   async dedupSettle(key: string, outcome: DedupOutcome, ttlMs: number): Promise<void> {
