@@ -82,6 +82,7 @@ export interface AppEvents {
   room_left: [info: RoomLeftEvent]
   bus_status: [status: 'up' | 'down']
   bus_error: [err: unknown]
+  /** A frame was refused at the envelope (never entering the chain), answered with `code`: 1001, 1002, or 1005 over the rate limit. */
   frame_rejected: [client: Connection, code: number]
   /** A new configuration is in force (`app.reload`); `previous` is the one it replaced. */
   reload: [config: WshubConfig, previous: WshubConfig]

@@ -26,7 +26,7 @@ export { defineMiddleware } from './define-middleware.js'
 export { Clients } from './clients.js'
 export { installReload, reloadFromFile } from './reload.js'
 
-export type { Middleware, HandshakeHook, HttpHandler, HttpHandlerOptions, AppOptions, AppEvents, DeliveryWrapper } from './application.js'
+export type { Middleware, HandshakeHook, RejectHook, HttpHandler, HttpHandlerOptions, AppOptions, AppEvents, DeliveryWrapper } from './application.js'
 export type {
   ClientEventInfo, ConnectionEvent, DisconnectEvent, RoomEvent, RoomCreatedEvent, RoomJoinedEvent, RoomLeftEvent, RoomLeftReason,
 } from './events.js'
