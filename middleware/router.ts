@@ -5,7 +5,7 @@
  */
 import type { Context } from '../lib/context.js'
 import { AppError, ErrorCode } from '../lib/errors.js'
-import { isValidType } from '../lib/protocol.js'
+import { encodeData, isValidType } from '../lib/protocol.js'
 
 /** A route's handler: answers with `ctx.reply`, fails with `ctx.throw`. */
 export type Handler = (ctx: Context) => unknown
@@ -64,7 +64,7 @@ export class Router {
       if (route.permission !== null && !ctx.client.can(route.permission)) {
         throw new AppError(ErrorCode.Forbidden, `missing permission ${route.permission}`)
       }
-      if (route.maxDataBytes !== 0 && Buffer.byteLength(JSON.stringify(ctx.data) ?? '') > route.maxDataBytes) {
+      if (route.maxDataBytes !== 0 && Buffer.byteLength(encodeData(ctx.data)) > route.maxDataBytes) {
         throw new AppError(ErrorCode.MessageTooLarge, `data is larger than ${route.maxDataBytes} bytes`)
       }
       await route.handler(ctx)
