@@ -26,6 +26,7 @@ import { MemoryBus } from './bus/memory.js'
 import { MemoryState } from './cluster/memory.js'
 import { Router, type Handler, type RouteOptions } from '../middleware/router.js'
 import type { Connection, Identity } from './connection.js'
+import type { AppError } from './errors.js'
 import { registerBuiltinRoutes } from './builtin-routes.js'
 import { defaultChain } from '../middleware/index.js'
 import type { AppEvents } from './events.js'
@@ -51,6 +52,13 @@ export interface Middleware {
  * identity to use, or throws a `HandshakeError` to refuse with its status.
  */
 export type HandshakeHook = (req: IncomingMessage, identity: Identity) => Identity | Promise<Identity>
+
+/**
+ * Runs for each frame refused at the envelope (not JSON, binary with no codec, a bad
+ * `message_type` or `message_id`), before it is answered; returns an error to answer it
+ * with instead (the rate limiter's 1005), or null to answer the envelope error.
+ */
+export type RejectHook = (client: Connection, code: number) => AppError | null
 
 /** An HTTP handler; returns false when it did not handle the request. */
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>
@@ -94,6 +102,8 @@ export class Application extends EventEmitter<AppEvents> {
   /** Decodes binary frames into envelopes; null refuses them with 1001. */
   binaryCodec: ((frame: Buffer) => unknown) | null = null
   readonly handshakeHooks: HandshakeHook[] = []
+  /** What frames refused at the envelope go through before they are answered (see {@link onReject}). */
+  readonly rejectHooks: RejectHook[] = []
   /** Every HTTP handler, in order (what the admin listener, or the only listener, tries). */
   readonly httpHandlers: HttpHandler[] = []
   /** The handlers that also answer on the main port when an admin listener is open. */
@@ -161,6 +171,21 @@ export class Application extends EventEmitter<AppEvents> {
   /** Adds a hook that runs before the upgrade (the auth middleware's token check is one). */
   onHandshake(hook: HandshakeHook): this {
     this.handshakeHooks.push(hook)
+    return this
+  }
+
+  /**
+   * Adds a hook for frames refused at the envelope, which never enter the chain: the
+   * rate limiter charges them to the connection's bucket here. The first hook that returns
+   * an error decides the answer.
+   *
+   * @example
+   * ```ts
+   * app.onReject((client, code) => (++junk >= 100 ? new AppError(ErrorCode.RateLimited, 'slow down') : null))
+   * ```
+   */
+  onReject(hook: RejectHook): this {
+    this.rejectHooks.push(hook)
     return this
   }
 

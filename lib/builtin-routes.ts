@@ -102,7 +102,7 @@ export function registerBuiltinRoutes(app: Application): void {
   app.route('ping', ping)
   app.route('join_room', joinRoom)
   app.route('leave_room', leaveRoom)
-  app.route('room_message', { permission: 'send:message' }, roomMessage)
+  app.route('room_message', { permission: 'send:message:{room_id}' }, roomMessage)
   app.route('direct_message', { permission: 'send:message' }, directMessage)
   app.route('room_members', roomMembers)
 }

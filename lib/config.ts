@@ -124,7 +124,7 @@ export interface WshubConfig {
     per_user: { rate: number; burst: number }
     max_violations: number
   }
-  dedup: { enabled: boolean; window_ms: number; max_entries: number }
+  dedup: { enabled: boolean; window_ms: number; max_entries: number; pending_wait_ms: number }
   cluster: {
     node_id: string
     bus: 'memory' | 'redis' | 'nats'
@@ -195,6 +195,7 @@ const schema = {
     enabled: { doc: 'Answer repeated requests without running them again.', format: 'bool', default: true },
     window_ms: { doc: 'How long a request id is remembered.', format: 'positive-int', default: 60000 },
     max_entries: { doc: 'Request ids remembered per node at most (older ones are forgotten first).', format: 'positive-int', default: 100000 },
+    pending_wait_ms: { doc: 'A repeat that finds the first request still running waits this long for its outcome, then gets 1004.', format: 'positive-int', default: 5000 },
   },
   cluster: {
     node_id: { doc: 'This node\'s id; empty generates one.', format: 'node-id', default: '' },

@@ -12,6 +12,7 @@ import { AppError, type ErrorCode } from './errors.js'
 import { encodeAck, encodeFrame, type MessageId } from './protocol.js'
 import type { JoinResult } from './rooms.js'
 import type { MemberRecord } from './cluster/state.js'
+import { activeSpanContext, newTraceId } from './tracing.js'
 
 /**
  * Per-frame state that middleware shares with later middleware and the handler. Open to
@@ -36,7 +37,7 @@ export class Context<D = any> {
   readonly messageId: MessageId | null
   /** True once a reply to this request (reply, ack or error) has been sent. */
   replied: boolean
-  /** Set by the trace middleware with `traceId`: the id of this frame's span. */
+  /** The id of this frame's span: set by the trace middleware with `traceId`, null when the frame has no span. */
   spanId: string | null
   private traceValue: string | null
   private stateValue: State | null
@@ -55,9 +56,14 @@ export class Context<D = any> {
     this.logValue = null
   }
 
-  /** Set by the trace middleware; carried into `log` lines. */
-  get traceId(): string | null {
-    return this.traceValue
+  /**
+   * The W3C trace id of this frame, carried into `log` lines: the one the trace middleware
+   * set from the frame's span, else that of the span active when first read, else a
+   * random one made then. So a frame with no span (no OpenTelemetry SDK installed) still
+   * has one on its error lines, and pays for it only when something logs or reads it.
+   */
+  get traceId(): string {
+    return (this.traceValue ??= this.adoptTraceId())
   }
 
   set traceId(id: string | null) {
@@ -67,6 +73,13 @@ export class Context<D = any> {
     this.logValue = null
   }
 
+  private adoptTraceId(): string {
+    const active = activeSpanContext()
+    if (active === null) return newTraceId()
+    this.spanId ??= active.spanId
+    return active.traceId
+  }
+
   /** State shared down the chain for this frame. */
   get state(): State {
     return (this.stateValue ??= {})
@@ -74,7 +87,7 @@ export class Context<D = any> {
 
   /** A logger that carries the client id, the message type and the trace id. */
   get log(): Logger {
-    return (this.logValue ??= this.app.log.child({ client_id: this.client.id, message_type: this.type, trace_id: this.traceId ?? undefined, span_id: this.spanId ?? undefined }))
+    return (this.logValue ??= this.app.log.child({ client_id: this.client.id, message_type: this.type, trace_id: this.traceId, span_id: this.spanId ?? undefined }))
   }
 
   /**

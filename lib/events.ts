@@ -84,6 +84,7 @@ export interface AppEvents {
   bus_error: [err: unknown]
   /** A room message was delivered without offset: the cluster state was out of reach, so its room's history could not keep it. */
   history_missed: [err: unknown]
+  /** A frame was refused at the envelope (never entering the chain), answered with `code`: 1001, 1002, or 1005 over the rate limit. */
   frame_rejected: [client: Connection, code: number]
   /** A new configuration is in force (`app.reload`); `previous` is the one it replaced. */
   reload: [config: WshubConfig, previous: WshubConfig]

@@ -92,11 +92,26 @@ export class FrameRunner {
     ctx.client.send(frame)
   }
 
-  /** Answers a frame refused before the chain (envelope errors), keeping the connection open. */
+  /**
+   * Answers a frame refused before the chain (envelope errors), keeping the connection
+   * open: with its envelope error, or with what a reject hook answers instead (1005 over
+   * the rate limit). A connection that stopped reading is being cut off: what it still
+   * sent is dropped unanswered.
+   */
   reject(client: Connection, code: number, message: string, messageId: MessageId | null): void {
     const app = this.app
+    if (client.socket.isPaused) return
+    let details: unknown
+    for (const hook of app.rejectHooks) {
+      const instead = hook(client, code)
+      if (instead === null) continue
+      code = instead.code
+      message = instead.message
+      details = instead.details
+      break
+    }
     if (app.debug) app.log.debug({ client_id: client.id, code }, 'frame rejected')
     app.emit('frame_rejected', client, code)
-    client.send(encodeError(code, message, undefined, messageId))
+    client.send(encodeError(code, message, details, messageId))
   }
 }

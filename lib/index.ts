@@ -27,7 +27,7 @@ export { defineMiddleware } from './define-middleware.js'
 export { Clients } from './clients.js'
 export { installReload, reloadFromFile } from './reload.js'
 
-export type { Middleware, HandshakeHook, HttpHandler, HttpHandlerOptions, AppOptions, AppEvents, DeliveryWrapper } from './application.js'
+export type { Middleware, HandshakeHook, RejectHook, HttpHandler, HttpHandlerOptions, AppOptions, AppEvents, DeliveryWrapper } from './application.js'
 export type {
   ClientEventInfo, ConnectionEvent, DisconnectEvent, RoomEvent, RoomCreatedEvent, RoomJoinedEvent, RoomLeftEvent, RoomLeftReason,
 } from './events.js'
@@ -40,6 +40,6 @@ export type { ClientData, Identity, CloseInfo } from './connection.js'
 export type { WshubConfig, ConfigInput } from './config.js'
 export type { Envelope, MessageId } from './protocol.js'
 export type { Bus, BusStatus, BusMessage, BusEnvelope } from './bus/bus.js'
-export type { ClusterState, RoomRecord, MemberRecord, ClientRecord, NodeRecord, JoinOutcome, DedupOutcome } from './cluster/state.js'
+export type { ClusterState, RoomRecord, MemberRecord, ClientRecord, NodeRecord, JoinOutcome, DedupOutcome, DedupPending } from './cluster/state.js'
 export type { JoinResult, RoomOptions } from './rooms.js'
 export type { Handler, RouteOptions } from '../middleware/router.js'

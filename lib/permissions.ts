@@ -1,8 +1,9 @@
 /**
  * Permission strings `action:object[:resource]` with `*` globs (PROTOCOL.md section 5).
  * A grant without a resource covers every resource (`join:room` grants `join:room:lobby`);
- * `admin:system` grants everything. Grants are compiled once per identity, so a check is
- * a Set lookup in the common case.
+ * a grant with one covers that resource only, even where resources hold colons
+ * (`join:room:team` does not grant room `team:admins`); `admin:system` grants everything.
+ * Grants are compiled once per identity, so a check is a Set lookup in the common case.
  */
 
 export const ADMIN_PERMISSION = 'admin:system'
@@ -54,11 +55,13 @@ export class Permissions {
    */
   has(required: string): boolean {
     if (this.all || this.exact.has(required)) return true
-    // A grant without a resource covers every resource: check each shorter prefix.
-    let end = required.lastIndexOf(':')
-    while (end > 0) {
-      if (this.exact.has(required.slice(0, end))) return true
-      end = required.lastIndexOf(':', end - 1)
+    // A grant without a resource covers every resource: `action:object` and `action`, but
+    // no longer prefix, which would be a resource of its own (room `team` of `team:admins`).
+    const action = required.indexOf(':')
+    if (action > 0) {
+      const object = required.indexOf(':', action + 1)
+      if (object > 0 && this.exact.has(required.slice(0, object))) return true
+      if (this.exact.has(required.slice(0, action))) return true
     }
     for (const glob of this.globs) if (glob.test(required)) return true
     return false

@@ -93,8 +93,20 @@ function encodeRequestId(id: MessageId): string {
   return typeof id === 'number' ? String(id) : JSON.stringify(id)
 }
 
-function encodeData(data: unknown): string {
-  return data === undefined ? 'null' : JSON.stringify(data) ?? 'null'
+/**
+ * The JSON text of a frame's `data` (`null` when undefined). Data nested deeper than the
+ * encoder's stack allows (JSON.parse takes any depth, JSON.stringify does not) fails with
+ * 1001: such data comes from a client's frame, and must not reach the error log as a 1003.
+ * Found where the RangeError arises, so no frame pays for a walk of its data.
+ */
+export function encodeData(data: unknown): string {
+  if (data === undefined) return 'null'
+  try {
+    return JSON.stringify(data) ?? 'null'
+  } catch (err) {
+    if (err instanceof RangeError && /call stack/i.test(err.message)) throw new AppError(ErrorCode.InvalidFormat, 'data is nested too deeply to be encoded again')
+    throw err
+  }
 }
 
 /** Encodes a server → client frame, with `request_id` when it answers a request. */

@@ -11,13 +11,19 @@
  * is bounded by `max_entries` per node (under heavy load the oldest ids are forgotten
  * before their window ends). In cluster mode, string ids of signed-in users are claimed
  * in the cluster state, so a retry after a reconnect to another node is caught too.
+ *
+ * A string id is claimed as pending before its request runs. A repeat that finds it
+ * pending (the same user on two connections, or two nodes, at once) waits for the first
+ * one's outcome, polling the key, for at most `dedup.pending_wait_ms`; past that it gets
+ * 1004 and the key stays claimed, so a later retry gets the outcome. Integer ids need no
+ * such wait: frames of one connection run one at a time, so the first has always ended.
  */
 import type { Application, Middleware } from '../lib/application.js'
 import { ConfigError, type WshubConfig } from '../lib/config.js'
 import type { Context } from '../lib/context.js'
 import type { Next } from '../lib/compose.js'
-import { isAppError, type ErrorCode } from '../lib/errors.js'
-import type { DedupOutcome } from '../lib/cluster/state.js'
+import { ErrorCode, isAppError } from '../lib/errors.js'
+import type { DedupOutcome, DedupPending } from '../lib/cluster/state.js'
 import { RecentIds, type SlotBudget } from './dedup/recent-ids.js'
 
 export { RecentIds, type SlotBudget } from './dedup/recent-ids.js'
@@ -33,10 +39,23 @@ declare module '../lib/connection.js' {
 export type DedupOptions = Partial<Omit<WshubConfig['dedup'], 'enabled'>>
 
 const DUPLICATE = { status: 'ok', duplicate: true }
-const PENDING: DedupOutcome = { ok: true }
+const OK: DedupOutcome = { ok: true }
+const PENDING: DedupPending = { pending: true }
+/** The first and the longest pause between two looks at a pending key. */
+const FIRST_POLL_MS = 5
+const MAX_POLL_MS = 100
+
+/** What a claim finds: the first request's outcome, or pending while it runs. */
+type Seen = DedupOutcome | DedupPending
+
+function isPending(seen: Seen): seen is DedupPending {
+  return (seen as DedupPending).pending === true
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 interface Entry {
-  outcome: DedupOutcome
+  outcome: Seen
   at: number
 }
 
@@ -47,6 +66,7 @@ interface Entry {
  * ```ts
  * const recent = new RecentRequests(60_000, 100_000)
  * recent.claim('c:abc:1', Date.now())   // null: first time (now pending)
+ * recent.claim('c:abc:1', Date.now())   // { pending: true }
  * recent.settle('c:abc:1', { ok: true })
  * ```
  */
@@ -64,8 +84,8 @@ export class RecentRequests {
     return this.current.size + this.previous.size
   }
 
-  /** The earlier outcome of a key seen within the window, or null (and the key is remembered as pending). */
-  claim(key: string, now: number): DedupOutcome | null {
+  /** What a key seen within the window holds (its outcome, or pending), or null (and the key is remembered as pending). */
+  claim(key: string, now: number): Seen | null {
     const seen = this.current.get(key) ?? this.previous.get(key)
     if (seen !== undefined && now - seen.at < this.windowMs) return seen.outcome
     if (now - this.startedAt >= this.windowMs || this.current.size >= this.maxEntries / 2) {
@@ -99,18 +119,17 @@ function outcomeOf(err: unknown): DedupOutcome {
 export function dedup(options: DedupOptions = {}): Middleware {
   if (typeof options !== 'object' || options === null) throw new TypeError('dedup(options): options must be an object of dedup.* keys')
   let windowMs: number
+  let pendingWaitMs: number
   let recent: RecentRequests
   let budget: SlotBudget
 
   /** An integer id: scoped to the connection, remembered in its own ring. */
   async function connectionScoped(ctx: Context, next: Next, id: number): Promise<void> {
-    const ids = (ctx.client.data.dedupIds ??= new RecentIds(budget, PENDING))
+    // A slot starts as ok and only a failure is written: the connection's frames run one
+    // at a time, so no repeat can find its first still running.
+    const ids = (ctx.client.data.dedupIds ??= new RecentIds(budget, OK))
     const prior = ids.claim(id, Date.now(), windowMs)
-    if (prior !== null) {
-      if (prior.ok) ctx.reply('ack', DUPLICATE)
-      else ctx.throw(prior.code as ErrorCode, prior.message)
-      return
-    }
+    if (prior !== null) return answerRepeat(ctx, prior)
     try {
       await next()
     } catch (err) {
@@ -132,23 +151,21 @@ export function dedup(options: DedupOptions = {}): Middleware {
     const client = ctx.client
     let shared = client.userId !== null && ctx.app.config.cluster.bus !== 'memory'
     const key = client.userId !== null ? `u:${client.userId}:${id}` : `c:${client.id}:s:${id}`
-    let prior: DedupOutcome | null = null
+    let seen: Seen | null = null
     if (shared) {
       try {
-        prior = await ctx.app.state.dedupClaim(`dedup:${key}`, windowMs)
+        seen = await ctx.app.state.dedupClaim(`dedup:${key}`, windowMs)
       } catch (err) {
         // The cluster state is out of reach: this node's memory still catches local repeats.
         ctx.log.warn({ err: (err as Error).message }, 'dedup: cluster state unavailable, checking this node only')
         shared = false
       }
     }
-    if (!shared) prior = recent.claim(key, Date.now())
-    if (prior !== null) {
-      if (prior.ok) ctx.reply('ack', DUPLICATE)
-      else ctx.throw(prior.code as ErrorCode, prior.message)
-      return
-    }
-    let outcome: DedupOutcome = PENDING
+    if (!shared) seen = recent.claim(key, Date.now())
+    if (seen !== null && isPending(seen)) seen = await firstOutcome(ctx, key, shared)
+    // Null again when the key was forgotten while this repeat waited: it is now this request's own.
+    if (seen !== null) return answerRepeat(ctx, seen)
+    let outcome = OK
     try {
       await next()
     } catch (err) {
@@ -160,11 +177,39 @@ export function dedup(options: DedupOptions = {}): Middleware {
     }
   }
 
+  /**
+   * A repeat found its first request still running: looks at the key again, at growing
+   * intervals, until the first settles or `pending_wait_ms` has passed (then pending).
+   */
+  async function firstOutcome(ctx: Context, key: string, shared: boolean): Promise<Seen | null> {
+    const deadline = performance.now() + pendingWaitMs
+    let pause = FIRST_POLL_MS
+    for (;;) {
+      const left = deadline - performance.now()
+      if (left <= 0) return PENDING
+      await sleep(Math.min(pause, left))
+      // A state that stopped answering while we wait is asked again until the deadline.
+      const seen = shared ? await ctx.app.state.dedupClaim(`dedup:${key}`, windowMs).catch(() => PENDING) : recent.claim(key, Date.now())
+      if (seen === null || !isPending(seen)) return seen
+      pause = Math.min(pause * 2, MAX_POLL_MS)
+    }
+  }
+
+  function answerRepeat(ctx: Context, seen: Seen): void {
+    if (isPending(seen)) {
+      ctx.throw(ErrorCode.Timeout, `the first request with this message_id is still running after ${pendingWaitMs} ms; send it again later for its outcome`)
+    }
+    if (seen.ok) ctx.reply('ack', DUPLICATE)
+    else ctx.throw(seen.code as ErrorCode, seen.message)
+  }
+
   middleware.setup = (app: Application) => {
     const settings = { ...app.config.dedup, ...options }
     if (!Number.isSafeInteger(settings.window_ms) || settings.window_ms < 1) throw new ConfigError(`dedup.window_ms: must be an integer ≥ 1 (got ${settings.window_ms})`)
     if (!Number.isSafeInteger(settings.max_entries) || settings.max_entries < 2) throw new ConfigError(`dedup.max_entries: must be an integer ≥ 2 (got ${settings.max_entries})`)
+    if (!Number.isSafeInteger(settings.pending_wait_ms) || settings.pending_wait_ms < 1) throw new ConfigError(`dedup.pending_wait_ms: must be an integer ≥ 1 (got ${settings.pending_wait_ms})`)
     windowMs = settings.window_ms
+    pendingWaitMs = settings.pending_wait_ms
     recent = new RecentRequests(windowMs, settings.max_entries)
     budget = { used: 0, max: settings.max_entries }
     app.on('disconnect', (client) => client.data.dedupIds?.release())

@@ -4,13 +4,17 @@
  * across the cluster through `app.state.takeToken`. A refused frame gets error 1005 with
  * `details.retry_after_ms`; after `max_violations` refusals in a row, the connection is
  * closed with 1008.
+ *
+ * Frames refused at the envelope (not JSON, binary, a bad `message_id`) never enter the
+ * chain; they take a token from the connection's bucket too (`app.onReject`), so a flood
+ * of junk ends like a flood of valid frames: 1005 over the limit, then close 1008.
  */
 import type { Application, Middleware } from '../lib/application.js'
 import { ConfigError, type WshubConfig } from '../lib/config.js'
 import type { Connection } from '../lib/connection.js'
 import type { Context } from '../lib/context.js'
 import type { Next } from '../lib/compose.js'
-import { ErrorCode } from '../lib/errors.js'
+import { AppError, ErrorCode } from '../lib/errors.js'
 
 /** A connection's bucket, on `ctx.client.data.rateLimit`. */
 export interface ConnectionBucket {
@@ -96,10 +100,27 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
   if (typeof options !== 'object' || options === null) throw new TypeError('rateLimit(options): options must be an object of rate_limit.* keys')
   let limits: Limits
 
+  function bucketOf(client: Connection): ConnectionBucket {
+    return (client.data.rateLimit ??= { tokens: limits.burst, at: performance.now(), violations: 0 })
+  }
+
+  /** One more refusal in a row: counted, and the connection closed once there are `max_violations`. */
+  function violation(app: Application, client: Connection, bucket: ConnectionBucket, scope: 'connection' | 'user', wait: number): AppError {
+    bucket.violations++
+    app.emit('rate_limited', client, scope)
+    // Closed on the next turn, so the 1005 of this frame goes out before the close frame;
+    // until then the frames it already sent are dropped, not answered with more 1005s.
+    if (bucket.violations >= limits.maxViolations) {
+      client.stopReading()
+      setImmediate(closeAbusive, client)
+    }
+    return new AppError(ErrorCode.RateLimited, `rate limited (${scope}): retry in ${wait} ms`, { retry_after_ms: wait })
+  }
+
   // Not async itself: a frame within the connection's limit (and no per-user limit) goes on
   // with no promise of this step's own.
   const middleware: Middleware = function rateLimit(ctx: Context, next: Next): Promise<void> {
-    const bucket = (ctx.client.data.rateLimit ??= { tokens: limits.burst, at: performance.now(), violations: 0 })
+    const bucket = bucketOf(ctx.client)
     const wait = limits.rate > 0 ? take(bucket, limits.rate, limits.burst) : 0
     if (wait === 0 && (limits.userRate === 0 || ctx.client.userId === null)) {
       bucket.violations = 0
@@ -121,19 +142,30 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
       bucket.violations = 0
       return next()
     }
-    bucket.violations++
-    ctx.app.emit('rate_limited', client, scope)
-    // Closed on the next turn, so the 1005 of this frame goes out before the close frame;
-    // until then the frames it already sent are dropped, not answered with more 1005s.
-    if (bucket.violations >= limits.maxViolations) {
-      client.stopReading()
-      setImmediate(closeAbusive, client)
+    throw violation(ctx.app, client, bucket, scope, wait)
+  }
+
+  /**
+   * A frame refused at the envelope: it costs a token of the connection's bucket like any
+   * frame (not of the user's: that would be a round trip to the cluster state per junk
+   * frame), and over the limit it is answered 1005 rather than its envelope error.
+   */
+  function rateLimitRefused(app: Application, client: Connection): AppError | null {
+    if (limits.rate === 0) return null
+    const bucket = bucketOf(client)
+    const wait = take(bucket, limits.rate, limits.burst)
+    if (wait === 0) {
+      bucket.violations = 0
+      return null
     }
-    ctx.throw(ErrorCode.RateLimited, `rate limited (${scope}): retry in ${wait} ms`, { retry_after_ms: wait })
+    return violation(app, client, bucket, 'connection', wait)
   }
 
   middleware.setup = (app: Application) => {
     limits = resolve(app.config.rate_limit, options)
+    app.onReject(function rateLimit(client) {
+      return rateLimitRefused(app, client)
+    })
     app.on('reload', (config) => {
       try {
         limits = resolve(config.rate_limit, options)

@@ -5,14 +5,19 @@
  */
 import type { Context } from '../lib/context.js'
 import { AppError, ErrorCode } from '../lib/errors.js'
-import { isValidType } from '../lib/protocol.js'
+import { encodeData, isValidType } from '../lib/protocol.js'
 
 /** A route's handler: answers with `ctx.reply`, fails with `ctx.throw`. */
 export type Handler = (ctx: Context) => unknown
 
 /** What a route may ask of the frames it takes. */
 export interface RouteOptions {
-  /** A permission the sender must hold (error 2001 otherwise), e.g. `send:message`. */
+  /**
+   * A permission the sender must hold (error 2001 otherwise), e.g. `send:message`. It may
+   * end in `:{field}`, a string field of the frame's `data` that names the resource:
+   * `send:message:{room_id}` is held with `send:message` (every room), or with
+   * `send:message:<data.room_id>` or a glob that covers it (`send:message:team-*`).
+   */
   permission?: string
   /** Largest `data`, as JSON bytes; bigger gets error 4002. */
   maxDataBytes?: number
@@ -20,8 +25,27 @@ export interface RouteOptions {
 
 interface Route {
   handler: Handler
+  /** The permission without its `:{field}` tail: held, it covers every resource. */
   permission: string | null
+  /** The `data` field that names the resource, from a `:{field}` tail. */
+  resourceField: string | null
   maxDataBytes: number
+}
+
+const RESOURCE_TAIL = /^(.+):\{([a-zA-Z0-9_]+)\}$/
+
+/** The resource a frame names in the route's `:{field}`, or null when it names none (or the route has no such tail). */
+function resourceOf(ctx: Context, route: Route): string | null {
+  const data = ctx.data as Record<string, unknown> | null
+  const resource = route.resourceField !== null && typeof data === 'object' && data !== null ? data[route.resourceField] : undefined
+  return typeof resource === 'string' ? resource : null
+}
+
+/** Fails with 2001 unless the sender holds the route's permission for the resource its frame names. */
+function authorizeResource(ctx: Context, route: Route): void {
+  const resource = resourceOf(ctx, route)
+  const needed = resource === null ? route.permission : `${route.permission}:${resource}`
+  if (resource === null || !ctx.client.can(needed!)) throw new AppError(ErrorCode.Forbidden, `missing permission ${needed}`)
 }
 
 /**
@@ -42,7 +66,16 @@ export class Router {
     if (options.maxDataBytes !== undefined && !(Number.isSafeInteger(options.maxDataBytes) && options.maxDataBytes > 0)) {
       throw new TypeError(`route ${type}: maxDataBytes must be a positive integer`)
     }
-    this.routes.set(type, { handler, permission: options.permission ?? null, maxDataBytes: options.maxDataBytes ?? 0 })
+    if (options.permission !== undefined && (typeof options.permission !== 'string' || options.permission === '')) {
+      throw new TypeError(`route ${type}: permission must be a non-empty string`)
+    }
+    const tail = options.permission === undefined ? null : RESOURCE_TAIL.exec(options.permission)
+    this.routes.set(type, {
+      handler,
+      permission: tail !== null ? tail[1]! : (options.permission ?? null),
+      resourceField: tail !== null ? tail[2]! : null,
+      maxDataBytes: options.maxDataBytes ?? 0,
+    })
     return this
   }
 
@@ -61,10 +94,9 @@ export class Router {
     return async function router(ctx: Context): Promise<void> {
       const route = routes.get(ctx.type)
       if (route === undefined) throw new AppError(ErrorCode.UnknownMessageType, `unknown message type ${ctx.type}`)
-      if (route.permission !== null && !ctx.client.can(route.permission)) {
-        throw new AppError(ErrorCode.Forbidden, `missing permission ${route.permission}`)
-      }
-      if (route.maxDataBytes !== 0 && Buffer.byteLength(JSON.stringify(ctx.data) ?? '') > route.maxDataBytes) {
+      // The bare permission first: the common grant costs one lookup, with no string made.
+      if (route.permission !== null && !ctx.client.can(route.permission)) authorizeResource(ctx, route)
+      if (route.maxDataBytes !== 0 && Buffer.byteLength(encodeData(ctx.data)) > route.maxDataBytes) {
         throw new AppError(ErrorCode.MessageTooLarge, `data is larger than ${route.maxDataBytes} bytes`)
       }
       await route.handler(ctx)

@@ -4,7 +4,7 @@
  */
 import {
   MissingRoomError,
-  type ClientRecord, type ClusterState, type DedupOutcome, type HistoryEntry, type HistoryReplay, type JoinOutcome, type MemberRecord, type NodeRecord, type RoomRecord,
+  type ClientRecord, type ClusterState, type DedupOutcome, type DedupPending, type HistoryEntry, type HistoryReplay, type JoinOutcome, type MemberRecord, type NodeRecord, type RoomRecord,
 } from './state.js'
 
 interface Room {
@@ -19,7 +19,7 @@ export class MemoryState implements ClusterState {
   private readonly clients = new Map<string, ClientRecord>()
   private readonly clientRooms = new Map<string, Set<string>>()
   private readonly nodeRecords = new Map<string, NodeRecord & { ttl: number }>()
-  private readonly dedup = new Map<string, { outcome: DedupOutcome; expires: number }>()
+  private readonly dedup = new Map<string, { outcome: DedupOutcome | DedupPending; expires: number }>()
   private readonly buckets = new Map<string, { tokens: number; at: number }>()
 
   async connect(): Promise<void> {}
@@ -161,11 +161,11 @@ export class MemoryState implements ClusterState {
     return removed
   }
 
-  async dedupClaim(key: string, ttlMs: number): Promise<DedupOutcome | null> {
+  async dedupClaim(key: string, ttlMs: number): Promise<DedupOutcome | DedupPending | null> {
     const now = Date.now()
     const seen = this.dedup.get(key)
     if (seen !== undefined && seen.expires > now) return seen.outcome
-    this.dedup.set(key, { outcome: { ok: true }, expires: now + ttlMs })
+    this.dedup.set(key, { outcome: { pending: true }, expires: now + ttlMs })
     if (this.dedup.size % 1024 === 0) this.expireDedup(now)
     return null
   }

@@ -8,7 +8,7 @@
  */
 import type { KV, Kvm } from '@nats-io/kv'
 import { bucketOptions, compareAndSet, token } from './nats-kv.js'
-import type { DedupOutcome } from './state.js'
+import type { DedupOutcome, DedupPending } from './state.js'
 
 const RATE_BUCKET_AGE_MS = 10 * 60_000
 
@@ -38,12 +38,12 @@ export class NatsExpiring {
     return this.dedup
   }
 
-  async dedupClaim(key: string, ttlMs: number): Promise<DedupOutcome | null> {
+  async dedupClaim(key: string, ttlMs: number): Promise<DedupOutcome | DedupPending | null> {
     const kv = await this.dedupBucket(ttlMs)
     const now = Date.now()
-    type Doc = { outcome: DedupOutcome; expires: number }
-    return compareAndSet<Doc, DedupOutcome | null>(kv, token(key), (doc) =>
-      doc !== null && doc.expires > now ? { result: doc.outcome } : { next: { outcome: { ok: true }, expires: now + ttlMs }, result: null },
+    type Doc = { outcome: DedupOutcome | DedupPending; expires: number }
+    return compareAndSet<Doc, DedupOutcome | DedupPending | null>(kv, token(key), (doc) =>
+      doc !== null && doc.expires > now ? { result: doc.outcome } : { next: { outcome: { pending: true }, expires: now + ttlMs }, result: null },
     )
   }
 

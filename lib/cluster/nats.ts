@@ -27,7 +27,7 @@ import { NatsExpiring } from './nats-expiring.js'
 import { learnOffsetEpoch, type OffsetEpoch } from './nats-offset-epoch.js'
 import {
   StateUnavailableError,
-  type ClientRecord, type ClusterState, type DedupOutcome, type HistoryEntry, type HistoryReplay, type JoinOutcome, type MemberRecord, type NodeRecord, type RoomRecord,
+  type ClientRecord, type ClusterState, type DedupOutcome, type DedupPending, type HistoryEntry, type HistoryReplay, type JoinOutcome, type MemberRecord, type NodeRecord, type RoomRecord,
 } from './state.js'
 
 export interface NatsStateOptions {
@@ -266,7 +266,7 @@ export class NatsState implements ClusterState {
     return this.nodeList.sweep(this.state())
   }
 
-  async dedupClaim(key: string, ttlMs: number): Promise<DedupOutcome | null> {
+  async dedupClaim(key: string, ttlMs: number): Promise<DedupOutcome | DedupPending | null> {
     this.state()
     return this.expiring.dedupClaim(key, ttlMs)
   }

@@ -35,12 +35,12 @@ import { connectRedis, isRedisUnreachable, openRedis, type Redis } from '../bus/
 import * as scripts from './redis-scripts.js'
 import {
   MissingRoomError, StateUnavailableError,
-  type ClientRecord, type ClusterState, type DedupOutcome, type HistoryEntry, type HistoryReplay, type JoinOutcome, type MemberRecord, type NodeRecord, type RoomRecord,
+  type ClientRecord, type ClusterState, type DedupOutcome, type DedupPending, type HistoryEntry, type HistoryReplay, type JoinOutcome, type MemberRecord, type NodeRecord, type RoomRecord,
 } from './state.js'
 
 type Script = (...args: Array<string | number>) => Promise<unknown>
 
-const pending = JSON.stringify({ ok: true })
+const pending = JSON.stringify({ pending: true } satisfies DedupPending)
 
 export class RedisState implements ClusterState {
   private readonly redis: Redis
@@ -198,13 +198,13 @@ export class RedisState implements ClusterState {
     return removed
   }
 
-  async dedupClaim(key: string, ttlMs: number): Promise<DedupOutcome | null> {
+  async dedupClaim(key: string, ttlMs: number): Promise<DedupOutcome | DedupPending | null> {
     const redisKey = `${this.k}d:${key}`
     if ((await this.redis.set(redisKey, pending, 'PX', ttlMs, 'NX')) === 'OK') return null
     const earlier = await this.redis.get(redisKey)
-    // Expired between the two commands: claim it again.
-    if (earlier === null) return (await this.redis.set(redisKey, pending, 'PX', ttlMs, 'NX')) === 'OK' ? null : { ok: true }
-    return JSON.parse(earlier) as DedupOutcome
+    // Expired between the two commands: claim it again (another claim in between is pending).
+    if (earlier === null) return (await this.redis.set(redisKey, pending, 'PX', ttlMs, 'NX')) === 'OK' ? null : { pending: true }
+    return JSON.parse(earlier) as DedupOutcome | DedupPending
   }
 
   async dedupSettle(key: string, outcome: DedupOutcome, ttlMs: number): Promise<void> {

@@ -41,6 +41,11 @@ export type JoinOutcome =
 /** A remembered outcome of a request, for dedup: ok, or the error it ended with. */
 export type DedupOutcome = { ok: true } | { ok: false; code: number; message: string }
 
+/** What a dedup key holds while the first request with it is still running. */
+export interface DedupPending {
+  pending: true
+}
+
 export interface HistoryEntry {
   offset: number
   frame: string
@@ -117,8 +122,12 @@ export interface ClusterState {
   /** Removes every member and client of nodes not seen within their TTL; resolves to the removed memberships. */
   sweepDeadNodes(ttlMs: number): Promise<Array<{ room: string; member: MemberRecord }>>
 
-  /** Remembers a request key for `ttlMs`; resolves to the earlier outcome if the key was already there (pending counts as ok). */
-  dedupClaim(key: string, ttlMs: number): Promise<DedupOutcome | null>
+  /**
+   * Remembers a request key for `ttlMs` as pending; resolves to null when the key was new,
+   * else to what it holds: the first request's outcome, or `{pending: true}` while that
+   * request has not settled.
+   */
+  dedupClaim(key: string, ttlMs: number): Promise<DedupOutcome | DedupPending | null>
   dedupSettle(key: string, outcome: DedupOutcome, ttlMs: number): Promise<void>
 
   /** Takes one token from a cluster-wide bucket; resolves to ms until one is free (0 = taken). */

@@ -27,7 +27,7 @@ export interface SlotBudget {
  * ```ts
  * const budget = { used: 0, max: 100_000 }
  * const ids = new RecentIds(budget)
- * ids.claim(1, Date.now(), 60_000)   // null: first time (now pending, i.e. ok)
+ * ids.claim(1, Date.now(), 60_000)   // null: first time (remembered as ok until settled)
  * ids.settle(1, { ok: false, code: 3000, message: 'gone' })
  * ```
  */
@@ -40,11 +40,11 @@ export class RecentIds {
 
   constructor(
     private readonly budget: SlotBudget,
-    private readonly pending: DedupOutcome = { ok: true },
+    private readonly unsettled: DedupOutcome = { ok: true },
   ) {
     this.ids = new Array<number>(FIRST_SLOTS).fill(0)
     this.at = new Array<number>(FIRST_SLOTS).fill(0)
-    this.outcomes = new Array<DedupOutcome>(FIRST_SLOTS).fill(pending)
+    this.outcomes = new Array<DedupOutcome>(FIRST_SLOTS).fill(unsettled)
     budget.used += FIRST_SLOTS
   }
 
@@ -53,7 +53,7 @@ export class RecentIds {
     return this.ids.length
   }
 
-  /** The earlier outcome of an id seen within the window, or null (and the id is remembered as pending). */
+  /** The earlier outcome of an id seen within the window, or null (and the id is remembered, as `unsettled` until settled). */
   claim(id: number, now: number, windowMs: number): DedupOutcome | null {
     const slot = this.slots.get(id)
     if (slot !== undefined && now - this.at[slot]! < windowMs) return this.outcomes[slot]!
@@ -65,7 +65,7 @@ export class RecentIds {
     }
     this.ids[head] = id
     this.at[head] = now
-    this.outcomes[head] = this.pending
+    this.outcomes[head] = this.unsettled
     this.slots.set(id, head)
     this.head = head + 1 === this.ids.length ? 0 : head + 1
     return null
@@ -89,7 +89,7 @@ export class RecentIds {
     const order = [...this.ids.keys()].map((i) => (this.head + i) % size)
     this.ids = order.map((i) => this.ids[i]!).concat(new Array<number>(size).fill(0))
     this.at = order.map((i) => this.at[i]!).concat(new Array<number>(size).fill(0))
-    this.outcomes = order.map((i) => this.outcomes[i]!).concat(new Array<DedupOutcome>(size).fill(this.pending))
+    this.outcomes = order.map((i) => this.outcomes[i]!).concat(new Array<DedupOutcome>(size).fill(this.unsettled))
     this.slots.clear()
     for (let i = 0; i < size; i++) this.slots.set(this.ids[i]!, i)
     this.head = size

@@ -2,6 +2,8 @@ import { describe, it, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect as tcpConnect, type Socket } from 'node:net'
 import WebSocket from 'ws'
+import { Writable } from 'node:stream'
+import { pino } from 'pino'
 import { startNode, type TestNode } from '../support/node.js'
 import type { ConfigInput } from '../../lib/config.js'
 
@@ -137,3 +139,42 @@ describe('a client sending 10,000 frames a second', () => {
   })
 })
 
+describe('a client sending JSON nested 15,000 deep (valid, under ws.max_payload)', () => {
+  const deep = `${'['.repeat(15_000)}${']'.repeat(15_000)}`
+  const errorLines: string[] = []
+  let node: TestNode
+  let sender: Awaited<ReturnType<TestNode['connect']>>
+  let member: Awaited<ReturnType<TestNode['connect']>>
+
+  it('gets 1001 for a room_message whose content cannot be encoded again, with no error-level log line, and nothing is delivered', async () => {
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        for (const line of chunk.toString().split('\n')) if (line.includes('"level":50')) errorLines.push(line.slice(0, 300))
+        done()
+      },
+    })
+    node = await startNode({}, { logger: pino({ level: 'info' }, sink) })
+    nodes.push(node)
+    node.app.route('echo', (ctx) => ctx.reply('echo_reply', ctx.data))
+    node.app.route('measured', { maxDataBytes: 100_000 }, (ctx) => ctx.reply('measured_reply', null))
+    sender = await node.connect()
+    member = await node.connect()
+    for (const c of [sender, member]) assert.equal((await c.request('join_room', { room_id: 'deep' })).message_type, 'room_joined')
+    sender.socket.send(`{"message_type":"room_message","message_id":"deep-1","data":{"room_id":"deep","content":${deep}}}`)
+    const reply = await sender.next((f) => f.request_id === 'deep-1')
+    assert.deepEqual([reply.message_type, reply.data.code], ['error', 1001])
+    assert.deepEqual(await member.quiet(200), [], 'the member got nothing')
+    assert.deepEqual(errorLines, [])
+  })
+
+  it('gets 1001 for a direct_message, a handler reply and a route data limit that cannot measure it, and stays usable', async () => {
+    sender.socket.send(`{"message_type":"direct_message","message_id":"deep-2","data":{"target_id":"${member.id}","content":${deep}}}`)
+    assert.equal((await sender.next((f) => f.request_id === 'deep-2')).data.code, 1001)
+    sender.socket.send(`{"message_type":"echo","message_id":"deep-3","data":${deep}}`)
+    assert.equal((await sender.next((f) => f.request_id === 'deep-3')).data.code, 1001)
+    sender.socket.send(`{"message_type":"measured","message_id":"deep-4","data":${deep}}`)
+    assert.equal((await sender.next((f) => f.request_id === 'deep-4')).data.code, 1001)
+    assert.deepEqual(errorLines, [])
+    assert.equal((await sender.request('ping')).message_type, 'pong')
+  })
+})

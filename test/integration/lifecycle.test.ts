@@ -6,6 +6,8 @@ import { nodesClosedAfter } from '../support/node.js'
 import { assertError, eventually } from '../support/expect.js'
 import type { Connection } from '../../lib/connection.js'
 import type { Context } from '../../lib/context.js'
+import { useBackend } from '../support/backends.js'
+import { skipUnless, testPrefix } from '../support/services.js'
 
 const nodeWith = nodesClosedAfter()
 
@@ -140,5 +142,62 @@ describe('error logs', () => {
     assert.equal(line.trace_id, 'trace-abc')
     assert.equal(line.client_id, client.id)
     assert.match(line.err.stack, /kaput/)
+  })
+
+  /** A W3C trace id: 32 lowercase hex digits, not all zero. */
+  const W3C_TRACE_ID = /^(?!0{32}$)[0-9a-f]{32}$/
+
+  it('log a handler exception with a W3C trace id of its own frame when no OpenTelemetry SDK is installed', async () => {
+    const { logger, lines } = capture('info')
+    const node = await nodeWith({}, { logger })
+    node.app.route('boom', () => {
+      throw new Error('kaput')
+    })
+    const client = await node.connect()
+    assertError(await client.request('boom', null, 'first'), 1003, 'first')
+    assertError(await client.request('boom', null, 'second'), 1003, 'second')
+    const failures = lines.filter((l) => l.msg === 'handler failed')
+    assert.equal(failures.length, 2)
+    for (const line of failures) {
+      assert.match(line.trace_id, W3C_TRACE_ID)
+      assert.equal('span_id' in line, false, 'no span, so no span id')
+    }
+    assert.notEqual(failures[0]!.trace_id, failures[1]!.trace_id, 'each frame its own trace')
+  })
+
+  it('give ctx.traceId and the frame\'s log lines the same trace id', async () => {
+    const { logger, lines } = capture('info')
+    const node = await nodeWith({}, { logger })
+    let read = ''
+    node.app.route('which_trace', (ctx) => {
+      read = ctx.traceId
+      ctx.log.info('handled')
+      ctx.reply('which_trace_reply', null)
+    })
+    const client = await node.connect()
+    await client.request('which_trace')
+    assert.match(read, W3C_TRACE_ID)
+    assert.equal(lines.find((l) => l.msg === 'handled')?.trace_id, read)
+  })
+
+  describe('during a Redis outage', { skip: skipUnless('redis') }, () => {
+    const redis = useBackend('redis')
+
+    it('log the exception of a frame that needed the state at error level with a trace id', async () => {
+      const { logger, lines } = capture('info')
+      const node = await nodeWith({ cluster: redis.cluster(testPrefix()) }, { logger })
+      node.app.route('read_state', async (ctx) => {
+        await ctx.app.state.getRoom('anything')
+        ctx.reply('read_state_reply', null)
+      })
+      const client = await node.connect()
+      assert.equal((await client.request('read_state')).message_type, 'read_state_reply')
+      await redis.service!.stop()
+      assertError(await client.request('read_state', null, 'during-outage'), 1003, 'during-outage')
+      const line = lines.find((l) => l.msg === 'handler failed' && l.message_type === 'read_state')
+      assert.ok(line, 'no handler failed line')
+      assert.equal(line.level, 50)
+      assert.match(line.trace_id, W3C_TRACE_ID)
+    })
   })
 })

@@ -15,6 +15,9 @@ describe('permissions from the token', () => {
     await node.app.rooms.create({ id: 'lobby' })
     await node.app.rooms.create({ id: 'team-red' })
     await node.app.rooms.create({ id: 'vault' })
+    await node.app.rooms.create({ id: 'team' })
+    await node.app.rooms.create({ id: 'team:admins' })
+    node.app.route('paint', { permission: 'paint:wall:{wall_id}' }, (ctx) => ctx.reply('painted', null))
   })
   after(() => node.close())
 
@@ -70,6 +73,40 @@ describe('permissions from the token', () => {
     await mute.request('join_room', { room_id: 'lobby' })
     assert.equal(code(await mute.request('room_message', { room_id: 'lobby', content: 'hi' })), 2001)
     assert.equal(code(await sender.request('room_message', { room_id: 'lobby', content: 'hi' })), 'ack')
+  })
+
+  it('send:message:<room> lets its holder send to that room and no other (2001)', async () => {
+    const sender = await as(['join:room', 'send:message:lobby'])
+    await sender.request('join_room', { room_id: 'lobby' })
+    await sender.request('join_room', { room_id: 'vault' })
+    assert.equal(code(await sender.request('room_message', { room_id: 'lobby', content: 'hi' })), 'ack')
+    const refused = await sender.request('room_message', { room_id: 'vault', content: 'hi' })
+    assert.deepEqual([refused.data.code, refused.data.message], [2001, 'missing permission send:message:vault'])
+  })
+
+  it('send:message:* and a glob in the resource grant the rooms they match', async () => {
+    const all = await as(['join:room', 'send:message:*'])
+    const teams = await as(['join:room', 'send:message:team-*'])
+    for (const c of [all, teams]) for (const room of ['team-red', 'lobby']) await c.request('join_room', { room_id: room })
+    assert.equal(code(await all.request('room_message', { room_id: 'lobby', content: 'hi' })), 'ack')
+    assert.equal(code(await teams.request('room_message', { room_id: 'team-red', content: 'hi' })), 'ack')
+    assert.equal(code(await teams.request('room_message', { room_id: 'lobby', content: 'hi' })), 2001)
+  })
+
+  it('a grant for one room does not cover a room whose id starts with it and a colon', async () => {
+    const client = await as(['join:room:team'])
+    assert.equal(code(await client.request('join_room', { room_id: 'team' })), 'room_joined')
+    assert.equal(code(await client.request('join_room', { room_id: 'team:admins' })), 2001)
+  })
+
+  it('a route permission with a :{field} tail takes the resource from that field of data', async () => {
+    const bare = await as(['paint:wall'])
+    const one = await as(['paint:wall:north'])
+    assert.equal(code(await bare.request('paint', { wall_id: 'south' })), 'painted')
+    assert.equal(code(await one.request('paint', { wall_id: 'north' })), 'painted')
+    assert.equal(code(await one.request('paint', { wall_id: 'south' })), 2001)
+    assert.equal(code(await one.request('paint', { wall_id: 7 })), 2001, 'a field that is not a string names no resource')
+    assert.equal(code(await one.request('paint')), 2001)
   })
 
   it('send:message is needed for direct_message (2001 without)', async () => {

@@ -6,6 +6,10 @@ import { createApp, type Application } from '../../lib/application.js'
 import { AppError } from '../../lib/errors.js'
 import type { ConfigInput } from '../../lib/config.js'
 import { dedup, RecentRequests } from '../../middleware/dedup.js'
+import { useBackend } from '../support/backends.js'
+import { skipUnless } from '../support/services.js'
+import { startCluster } from '../support/cluster.js'
+import { sleep } from '../support/expect.js'
 
 const DUPLICATE = { status: 'ok', duplicate: true }
 
@@ -178,6 +182,129 @@ describe('dedup in cluster mode', () => {
   })
 })
 
+/**
+ * A route `held` that tells when it has started and then waits for the test to end it:
+ * with a reply (`release(null)`) or an error code.
+ */
+class HeldRoute {
+  runs = 0
+  readonly started: Promise<void>
+  private markStarted!: () => void
+  private end!: (code: number | null) => void
+  private readonly ended: Promise<number | null>
+
+  constructor() {
+    this.started = new Promise((resolve) => (this.markStarted = resolve))
+    this.ended = new Promise((resolve) => (this.end = resolve))
+  }
+
+  install(app: Application): void {
+    app.route('held', async (ctx) => {
+      this.runs++
+      this.markStarted()
+      const code = await this.ended
+      if (code !== null) throw new AppError(code as 3000, 'failed on purpose')
+      ctx.reply('held_done', { runs: this.runs })
+    })
+  }
+
+  release(code: number | null): void {
+    this.end(code)
+  }
+}
+
+describe('dedup: a repeat while the first request still runs', () => {
+  let node: TestNode
+  before(async () => {
+    node = await startNode({ auth: { secret: SECRET } })
+  })
+  after(() => node.close())
+
+  /** Two connections of one user; the first sends `held` with the id, the second repeats it while it runs. */
+  async function repeatWhileRunning(id: string) {
+    const held = new HeldRoute()
+    held.install(node.app)
+    const token = hs256({ sub: `user-${id}` })
+    const [first, second] = [await node.connect(`?token=${token}`), await node.connect(`?token=${token}`)]
+    const firstReply = first.request('held', null, id)
+    await held.started
+    const secondReply = second.request('held', null, id)
+    let secondAnswered = false
+    void secondReply.then(() => (secondAnswered = true))
+    await sleep(100)
+    assert.equal(secondAnswered, false, 'the repeat waits for the first')
+    return { held, firstReply, secondReply }
+  }
+
+  it('answers the repeat with the first one\'s error once it fails, not with a duplicate ack', async () => {
+    const { held, firstReply, secondReply } = await repeatWhileRunning('fails-later')
+    held.release(3000)
+    assert.deepEqual((await firstReply).data, { code: 3000, message: 'failed on purpose' })
+    assert.deepEqual((await secondReply).data, { code: 3000, message: 'failed on purpose' })
+    assert.equal(held.runs, 1)
+  })
+
+  it('answers the repeat with a duplicate ack once the first succeeds', async () => {
+    const { held, firstReply, secondReply } = await repeatWhileRunning('succeeds-later')
+    held.release(null)
+    assert.equal((await firstReply).message_type, 'held_done')
+    assert.deepEqual((await secondReply).data, DUPLICATE)
+    assert.equal(held.runs, 1)
+  })
+
+  it('answers 1004 to a repeat whose first is still running after dedup.pending_wait_ms, and the first one\'s outcome later', async () => {
+    const bounded = await startNode({ auth: { secret: SECRET }, dedup: { pending_wait_ms: 150 } })
+    try {
+      const held = new HeldRoute()
+      held.install(bounded.app)
+      const token = hs256({ sub: 'impatient' })
+      const [first, second] = [await bounded.connect(`?token=${token}`), await bounded.connect(`?token=${token}`)]
+      const firstReply = first.request('held', null, 'slow-one')
+      await held.started
+      const startedAt = performance.now()
+      const timedOut = await second.request('held', null, 'slow-one')
+      assert.equal(timedOut.data.code, 1004)
+      assert.ok(performance.now() - startedAt >= 140, 'it waited for the bound')
+      held.release(3000)
+      assert.equal((await firstReply).data.code, 3000)
+      assert.equal((await second.request('held', null, 'slow-one')).data.code, 3000, 'a retry after the first ended gets its outcome')
+      assert.equal(held.runs, 1)
+    } finally {
+      await bounded.close()
+    }
+  })
+})
+
+for (const name of ['redis', 'nats'] as const) {
+  describe(`dedup: a repeat on another node while the first still runs (${name})`, { skip: skipUnless(name) }, () => {
+    const backend = useBackend(name)
+
+    it('answers the repeat with the first one\'s error, through the cluster state', async () => {
+      const cluster = await startCluster(backend, 2, { auth: { secret: SECRET } })
+      try {
+        const held = new HeldRoute()
+        for (const n of cluster.nodes) held.install(n.app)
+        const token = hs256({ sub: 'two-nodes', permissions: ['join:room'] })
+        const onA = await cluster.nodes[0]!.connect(`?token=${token}`)
+        const onB = await cluster.nodes[1]!.connect(`?token=${token}`)
+        const firstReply = onA.request('held', null, 'same-id')
+        await held.started
+        const secondReply = onB.request('held', null, 'same-id')
+        await sleep(150)
+        held.release(3000)
+        assert.deepEqual((await firstReply).data, { code: 3000, message: 'failed on purpose' })
+        assert.deepEqual((await secondReply).data, { code: 3000, message: 'failed on purpose' })
+        assert.equal(held.runs, 1)
+        // The protocol's own case: join_room of a missing room, repeated at once on the other node.
+        const joins = await Promise.all([onA.request('join_room', { room_id: 'no-such-room' }, 'join-x'), onB.request('join_room', { room_id: 'no-such-room' }, 'join-x')])
+        assert.deepEqual(joins.map((f) => f.data.code), [3000, 3000])
+      } finally {
+        await cluster.close()
+      }
+    })
+  })
+}
+
 describe('RecentRequests', () => {
   it('remembers at most max_entries keys, forgetting the oldest first', () => {
     const recent = new RecentRequests(60_000, 4)
@@ -185,7 +312,7 @@ describe('RecentRequests', () => {
     for (let i = 0; i < 10; i++) recent.claim(`k${i}`, now)
     assert.ok(recent.size <= 4, `size ${recent.size}`)
     assert.equal(recent.claim('k0', now), null, 'the oldest key was forgotten')
-    assert.deepEqual(recent.claim('k9', now), { ok: true }, 'the newest key is remembered')
+    assert.deepEqual(recent.claim('k9', now), { pending: true }, 'the newest key is remembered')
   })
 
   it('forgets keys older than the window', () => {

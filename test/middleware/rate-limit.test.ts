@@ -5,6 +5,7 @@ import { hs256, SECRET } from '../support/tokens.js'
 import { createApp } from '../../lib/application.js'
 import { resolveConfig, type ConfigInput } from '../../lib/config.js'
 import { rateLimit } from '../../middleware/rate-limit.js'
+import type { TestClient } from '../support/ws-client.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -90,6 +91,44 @@ describe('rateLimit per connection', () => {
       for (let i = 0; i < 5; i++) assert.equal((await client.request('ping')).message_type, 'pong', `frame ${i + 1}`)
       assert.equal((await client.request('ping')).data.code, 1005)
     }))
+})
+
+describe('rateLimit on frames refused at the envelope', () => {
+  const JUNK = {
+    'non-JSON': { code: 1001, send: (c: TestClient) => c.socket.send('not json') },
+    binary: { code: 1001, send: (c: TestClient) => c.socket.send(Buffer.from('x'), { binary: true }) },
+    'bad message_id': { code: 1002, send: (c: TestClient) => c.send({ message_type: 'ping', message_id: 0 }) },
+  }
+
+  it('answers a non-JSON frame over the limit with 1005 and details.retry_after_ms instead of 1001', () =>
+    withNode({ rate_limit: { per_connection: { rate: 1, burst: 3 } } }, async (node) => {
+      const client = await node.connect()
+      for (let i = 0; i < 4; i++) client.socket.send('not json')
+      const replies = [await client.next('error'), await client.next('error'), await client.next('error'), await client.next('error')]
+      assert.deepEqual(replies.map((f) => f.data.code), [1001, 1001, 1001, 1005])
+      assert.ok(replies[3]!.data.details.retry_after_ms > 0, JSON.stringify(replies[3]!.data))
+      assert.equal(client.closed, null)
+    }))
+
+  it('takes junk and valid frames from one bucket', () =>
+    withNode({ rate_limit: { per_connection: { rate: 1, burst: 2 } } }, async (node) => {
+      const client = await node.connect()
+      client.socket.send('not json')
+      assert.equal((await client.next('error')).data.code, 1001)
+      assert.equal((await client.request('ping')).message_type, 'pong')
+      assert.equal((await client.request('ping')).data.code, 1005)
+    }))
+
+  for (const [kind, junk] of Object.entries(JUNK)) {
+    it(`closes a flood of ${kind} frames with 1008 after rate_limit.max_violations refusals, answering none past them`, () =>
+      withNode({ rate_limit: { per_connection: { rate: 1, burst: 3 }, max_violations: 3 } }, async (node) => {
+        const client = await node.connect()
+        for (let i = 0; i < 500; i++) junk.send(client)
+        assert.equal((await client.waitClose()).code, 1008)
+        const codes = client.frames.filter((f) => f.message_type === 'error').map((f) => f.data.code)
+        assert.deepEqual(codes, [junk.code, junk.code, junk.code, 1005, 1005, 1005])
+      }))
+  }
 })
 
 describe('rateLimit per user', () => {

@@ -9,17 +9,20 @@ import { MemoryBus, MemoryHub } from '../../lib/bus/memory.js'
 import { MemoryState } from '../../lib/cluster/memory.js'
 
 describe('trace without an SDK', () => {
-  it('leaves ctx.traceId null and the frame answered as usual', async () => {
+  it('gives ctx.traceId a W3C trace id of the frame\'s own (and no span id), and answers the frame as usual', async () => {
     const node = await startNode()
     try {
-      let traceId: string | null = 'unset'
+      let traceId = 'unset'
+      let spanId: string | null = 'unset'
       node.app.route('which_trace', (ctx) => {
+        spanId = ctx.spanId
         traceId = ctx.traceId
         ctx.reply('which_trace_reply', null)
       })
       const client = await node.connect()
       assert.equal((await client.request('which_trace')).message_type, 'which_trace_reply')
-      assert.equal(traceId, null)
+      assert.equal(spanId, null, 'no span was made')
+      assert.match(traceId, /^(?!0{32}$)[0-9a-f]{32}$/)
     } finally {
       await node.close()
     }

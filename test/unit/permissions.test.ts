@@ -27,6 +27,13 @@ describe('Permissions', () => {
       assert.equal(p.has('join:room'), false)
     })
 
+    it('does not let a grant with a resource cover a longer resource that starts with it (room ids hold colons)', () => {
+      const p = new Permissions(['join:room:team'])
+      assert.equal(p.has('join:room:team:admins'), false)
+      assert.equal(new Permissions(['join:room']).has('join:room:team:admins'), true)
+      assert.equal(new Permissions(['join']).has('join:room:team'), true, 'an action alone still covers its objects')
+    })
+
     it('matches * globs, a trailing :* also granting the bare permission', () => {
       const p = new Permissions(['join:room:*', 'read:*:lobby'])
       assert.equal(p.has('join:room:anything'), true)

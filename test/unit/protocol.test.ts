@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {
   EnvelopeError, encodeAck, typeOfFrame, encodeDelivery, encodeError, encodeFrame, isValidMessageId, isValidRoomId, isValidType, parseEnvelope, validateEnvelope,
 } from '../../lib/protocol.js'
-import { ErrorCode } from '../../lib/errors.js'
+import { ErrorCode, isAppError } from '../../lib/errors.js'
 
 function refusal(text: string): EnvelopeError {
   try {
@@ -111,6 +111,19 @@ describe('encodeFrame', () => {
   it('carries request_id as the same JSON type as the message_id', () => {
     assert.equal(JSON.parse(encodeFrame('pong', null, 12)).request_id, 12)
     assert.equal(JSON.parse(encodeFrame('pong', null, 'a"b')).request_id, 'a"b')
+  })
+
+  it('fails with 1001 on data nested too deeply to encode, which JSON.parse took from a client', () => {
+    const deep = JSON.parse(`${'['.repeat(15_000)}${']'.repeat(15_000)}`)
+    assert.throws(() => encodeFrame('echo', { content: deep }), (err: unknown) => isAppError(err) && err.code === ErrorCode.InvalidFormat)
+    assert.throws(() => encodeDelivery('room_message', { content: deep }, 1), (err: unknown) => isAppError(err) && err.code === ErrorCode.InvalidFormat)
+  })
+
+  it('still throws data JSON cannot carry at all (a cycle, a BigInt) as it is: a server bug, not the client\'s', () => {
+    const cycle: Record<string, unknown> = {}
+    cycle.self = cycle
+    assert.throws(() => encodeFrame('x', cycle), TypeError)
+    assert.throws(() => encodeFrame('x', { n: 1n }), TypeError)
   })
 })
 

@@ -354,10 +354,17 @@ for (const name of backendNames) {
     })
 
     describe('dedupClaim', () => {
-      it('answers null for a new key and the pending outcome for a repeat', async () => {
+      it('answers null for a new key and pending for a repeat before the first settles', async () => {
         const s = await state()
         assert.equal(await s.dedupClaim('u1:abc', 10_000), null)
-        assert.deepEqual(await s.dedupClaim('u1:abc', 10_000), { ok: true })
+        assert.deepEqual(await s.dedupClaim('u1:abc', 10_000), { pending: true })
+      })
+
+      it('answers ok once the first request settled as ok', async () => {
+        const s = await state()
+        await s.dedupClaim('u1:def', 10_000)
+        await s.dedupSettle('u1:def', { ok: true }, 10_000)
+        assert.deepEqual(await s.dedupClaim('u1:def', 10_000), { ok: true })
       })
 
       it('answers the settled outcome of the first request', async () => {

@@ -146,10 +146,10 @@ describe('MemoryState', () => {
   })
 
   describe('dedupClaim', () => {
-    it('claims a new key and answers the settled outcome of a repeat within the TTL', async () => {
+    it('claims a new key, answers pending until it settles, then the settled outcome within the TTL', async () => {
       const s = new MemoryState()
       assert.equal(await s.dedupClaim('k', 10_000), null)
-      assert.deepEqual(await s.dedupClaim('k', 10_000), { ok: true })
+      assert.deepEqual(await s.dedupClaim('k', 10_000), { pending: true })
       await s.dedupSettle('k', { ok: false, code: 3003, message: 'not in room' }, 10_000)
       assert.deepEqual(await s.dedupClaim('k', 10_000), { ok: false, code: 3003, message: 'not in room' })
     })
