@@ -5,7 +5,7 @@
 import type { Application } from './application.js'
 import type { Context } from './context.js'
 import { AppError, ErrorCode } from './errors.js'
-import { encodeDelivery } from './protocol.js'
+import { encodeData } from './protocol.js'
 import { Rooms } from './rooms.js'
 import { MissingRoomError, StateUnavailableError } from './cluster/state.js'
 
@@ -65,9 +65,11 @@ async function roomMessage(ctx: Context): Promise<void> {
 async function roomMessageFrame(app: Application, roomId: string, payload: Record<string, unknown>): Promise<string> {
   const size = app.config.rooms.history_size
   const now = Date.now()
+  // Encoded once, and before an offset is taken: data too deep to encode (1001) leaves no gap.
+  const data = encodeData(payload)
   if (size > 0) {
     try {
-      return (await app.state.appendHistory(roomId, size, (offset) => encodeDelivery('room_message', { ...payload, offset }, now))).frame
+      return (await app.state.appendHistory(roomId, size, (offset) => roomMessageWithOffset(data, offset, now))).frame
     } catch (err) {
       // The sender is a member here, so the room exists: a state without it came back
       // empty (or missed its making) and has it again once this node writes itself back.
@@ -76,7 +78,12 @@ async function roomMessageFrame(app: Application, roomId: string, payload: Recor
       app.link.historyMissed(err)
     }
   }
-  return encodeDelivery('room_message', payload, now)
+  return `{"message_type":"room_message","data":${data},"timestamp":${now}}`
+}
+
+/** The frame with `offset` as the last field of its encoded `data` (an object, so it ends in `}`). */
+function roomMessageWithOffset(data: string, offset: number, now: number): string {
+  return `{"message_type":"room_message","data":${data.slice(0, -1)},"offset":${offset}},"timestamp":${now}}`
 }
 
 async function directMessage(ctx: Context): Promise<void> {

@@ -177,4 +177,15 @@ describe('a client sending JSON nested 15,000 deep (valid, under ws.max_payload)
     assert.deepEqual(errorLines, [])
     assert.equal((await sender.request('ping')).message_type, 'pong')
   })
+
+  it('takes no history offset for a room_message it refuses, so the next message follows without a gap', async () => {
+    const withHistory = await startNode({ rooms: { history_size: 10 } })
+    nodes.push(withHistory)
+    const [a, b] = [await withHistory.connect(), await withHistory.connect()]
+    for (const c of [a, b]) await c.request('join_room', { room_id: 'deep' })
+    a.socket.send(`{"message_type":"room_message","message_id":"deep-5","data":{"room_id":"deep","content":${deep}}}`)
+    assert.equal((await a.next((f) => f.request_id === 'deep-5')).data.code, 1001)
+    await a.request('room_message', { room_id: 'deep', content: 'after' })
+    assert.deepEqual((await b.next('room_message')).data, { room_id: 'deep', content: 'after', sender_id: a.id, sender_user_id: null, offset: 1 })
+  })
 })
