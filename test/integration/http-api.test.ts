@@ -1,8 +1,10 @@
 import { describe, it, beforeEach, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
-import { request as httpRequest } from 'node:http'
+import { createServer, request as httpRequest } from 'node:http'
 import jwt from 'jsonwebtoken'
-import { startNode, type TestNode, startMemoryPair } from '../support/node.js'
+import { startNode, type TestNode, startMemoryPair, testLogger } from '../support/node.js'
+import { freePort } from '../support/services.js'
+import { createApp } from '../../lib/application.js'
 import { callApi, eventually, type ApiRequest } from '../support/http.js'
 import type { ConfigInput } from '../../lib/config.js'
 
@@ -501,6 +503,16 @@ describe('http.admin_address', () => {
     assert.equal(client.welcome.data.node_id, node.app.nodeId)
     const { TestClient } = await import('../support/ws-client.js')
     await assert.rejects(TestClient.connect(`${adminBase.replace('http', 'ws')}/ws`), (err: Error & { status?: number }) => err.status === 404)
+  })
+
+  it('fails to listen naming http.admin_address when its port is taken, and lets the main port go', async () => {
+    const mainPort = await freePort()
+    const app = createApp({ ...config, http: { ...config.http, host: '127.0.0.1', port: mainPort, admin_address: `127.0.0.1:${node.port}` } }, { logger: testLogger() })
+    await assert.rejects(app.listen(), /http\.admin_address: cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/)
+    await app.close()
+    const probe = createServer()
+    await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(mainPort, '127.0.0.1', resolve))
+    await new Promise((resolve) => probe.close(resolve))
   })
 
   it('still runs handlers added without { admin: true } on the main port', async () => {
