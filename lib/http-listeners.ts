@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Application } from './application.js'
 import { ErrorCode } from './errors.js'
-import { refuseUpgrade } from './upgrade.js'
+import { pathOf, refuseUpgrade } from './upgrade.js'
 import { ConfigError } from './config.js'
 import { formatHostPort, parseHostPort } from './host-port.js'
 
@@ -78,6 +78,7 @@ export class HttpListeners {
     const handlers = onAdminListener || this.adminHttp === null ? this.app.httpHandlers : this.app.publicHttpHandlers
     try {
       for (const handler of handlers) if (await handler(req, res)) return
+      if (!onAdminListener && pathOf(req.url) === this.app.config.ws.path) return notUpgraded(res, req.url)
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 404, message: 'not found' }))
     } catch (err) {
       this.app.log.error({ err }, 'http handler failed')
@@ -129,4 +130,13 @@ function listenOn(server: Server, host: string, port: number, hostKey: string, p
       resolve()
     })
   })
+}
+
+/**
+ * A plain request (no upgrade) to the WebSocket endpoint: 426 Upgrade Required, with the
+ * `Upgrade` header RFC 9110 asks of a 426, as ws's own server answers.
+ */
+function notUpgraded(res: ServerResponse, path: string | undefined): void {
+  const body = JSON.stringify({ code: ErrorCode.InvalidFormat, message: `${pathOf(path)} is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)` })
+  res.writeHead(426, { 'content-type': 'application/json', upgrade: 'websocket', connection: 'Upgrade' }).end(body)
 }
