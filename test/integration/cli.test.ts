@@ -99,6 +99,17 @@ describe('wshub (the CLI)', () => {
     assert.equal(await proc.exited, 0)
   })
 
+  it('logs the admin listener\'s address in the listening line when http.admin_address picks a free port', async () => {
+    const proc = await spawn({ WSHUB_HTTP_ADMIN_ADDRESS: '127.0.0.1:0', WSHUB_HTTP_ADMIN_TOKEN: 'cli-admin' })
+    const listening = proc.lines.find((l) => l.msg === 'listening')!
+    assert.equal(listening.admin_host, '127.0.0.1')
+    assert.ok(typeof listening.admin_port === 'number' && listening.admin_port > 0 && listening.admin_port !== proc.port, JSON.stringify(listening))
+    const stats = await fetch(`http://127.0.0.1:${listening.admin_port}/api/stats`, { headers: { authorization: 'Bearer cli-admin' } })
+    assert.equal(stats.status, 200)
+    proc.child.kill('SIGTERM')
+    assert.equal(await proc.exited, 0)
+  })
+
   it('reads --config file.yaml, with the environment winning over it', async () => {
     const file = join(dir, 'node.yaml')
     writeFileSync(file, 'ws:\n  path: /from-yaml\ncluster:\n  node_id: yaml-node\nheartbeat:\n  interval_ms: 5000\n')

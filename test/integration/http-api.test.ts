@@ -491,11 +491,20 @@ describe('http.admin_address', () => {
   })
   afterEach(() => node.close())
 
-  it('serves the API on the admin listener only', async () => {
+  it('serves /api/* on the admin listener only', async () => {
     assert.equal((await callApi(adminBase, '/api/stats', { token: ADMIN_TOKEN })).status, 200)
-    assert.equal((await callApi(adminBase, '/health')).status, 200)
     assert.equal((await callApi(node.http, '/api/stats', { token: ADMIN_TOKEN })).status, 404)
-    assert.equal((await callApi(node.http, '/health')).status, 404)
+    assert.equal((await callApi(node.http, '/api/stats')).status, 404)
+  })
+
+  it('serves /health on both listeners: a load balancer checks the port it routes to', async () => {
+    for (const base of [adminBase, node.http]) {
+      const res = await callApi(base, '/health')
+      assert.equal(res.status, 200, base)
+      assert.equal(res.body.status, 'ok')
+      assert.equal(res.body.node_id, node.app.nodeId)
+    }
+    assert.equal((await callApi(node.http, '/health', { method: 'POST' })).status, 405)
   })
 
   it('serves /ws on the main port only', async () => {
