@@ -226,7 +226,8 @@ export class WsServer implements ConnectionHost {
 
   /** One inbound frame from a connection. */
   receive(conn: Connection, data: Buffer, isBinary: boolean): void {
-    if (this.draining || conn.closeInfo !== null) return
+    // Still served while the node drains: until its 1001 goes out a connection gets an answer to every request.
+    if (conn.closeInfo !== null) return
     conn.holdWrites()
     const { app } = this
     if (app.listenerCount('frame_in') !== 0) app.emit('frame_in', conn, data.length)
@@ -313,13 +314,17 @@ export class WsServer implements ConnectionHost {
     this.heartbeat.start()
   }
 
-  /** Drains: refuses new clients, lets in-flight frames finish, closes everyone with 1001. */
+  /**
+   * Drains: refuses new clients, and closes each connection with 1001 once the frames it
+   * sent so far are answered (its chain is idle), so every request that arrived before
+   * the close gets its terminal reply; after 10 s the rest are closed whatever they run.
+   */
   async close(): Promise<void> {
     if (this.draining) return
     this.draining = true
     this.heartbeat?.stop()
     const closed = this.listeners.close()
-    await waitUntil(() => this.app.inFlight === 0, 10_000)
+    await waitUntil(() => this.closeIdle() && this.app.inFlight === 0, 10_000)
     const gone = () => this.connections.size + this.joining.size === 0
     for (const conn of [...this.everyConnection()]) conn.close(CloseCode.GoingAway, 'server shutting down')
     await waitUntil(gone, 3_000)
@@ -328,6 +333,17 @@ export class WsServer implements ConnectionHost {
     await Promise.all(this.cleanups)
     this.listeners.closeAllConnections()
     await closed
+  }
+
+  /** Closes (1001) every connection whose chain is idle; true when none is left running a frame. */
+  private closeIdle(): boolean {
+    let running = false
+    for (const conn of this.everyConnection()) {
+      if (conn.closeInfo !== null) continue
+      if (conn.busy) running = true
+      else conn.close(CloseCode.GoingAway, 'server shutting down')
+    }
+    return !running
   }
 }
 
