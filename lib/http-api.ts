@@ -57,8 +57,11 @@ async function broadcast(app: Application, req: IncomingMessage, res: ServerResp
 }
 
 async function stats(app: Application, _req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const [cluster, rooms, nodes] = await Promise.all([app.clients.count(), app.rooms.list(), app.state.nodes()])
-  sendJson(res, 200, { node_id: app.nodeId, clients: { local: app.server.size, cluster }, rooms: rooms.length, nodes })
+  const [cluster, rooms, beats] = await Promise.all([app.clients.count(), app.rooms.list(), app.state.nodes()])
+  // Each node's count is as of its last heartbeat (every node_ttl_ms / 3); this node's own is known now.
+  const local = app.server.size
+  const nodes = beats.map((node) => (node.node_id === app.nodeId ? { ...node, clients: local } : node))
+  sendJson(res, 200, { node_id: app.nodeId, clients: { local, cluster }, rooms: rooms.length, nodes })
 }
 
 function roomView(room: RoomRecord & { members: number }) {

@@ -252,6 +252,21 @@ describe('GET /api/stats', () => {
   })
 })
 
+describe('GET /api/stats nodes', () => {
+  it('gives this node\'s own client count as it is now, not as of its last heartbeat', async () => {
+    // A heartbeat a minute apart: every count it carries is from before the clients came.
+    const node = await startNode({ ...config, cluster: { node_ttl_ms: 180_000 } })
+    try {
+      for (let i = 0; i < 5; i++) await node.connect()
+      const res = await admin(node, '/api/stats')
+      assert.equal(res.body.clients.local, 5)
+      assert.equal(res.body.nodes.find((n: { node_id: string }) => n.node_id === node.app.nodeId).clients, 5)
+    } finally {
+      await node.close()
+    }
+  })
+})
+
 describe('GET /api/rooms', () => {
   let a: TestNode
   let b: TestNode
