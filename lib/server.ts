@@ -20,6 +20,7 @@ import { ErrorCode } from './errors.js'
 import { clientEventInfo } from './events.js'
 import { Heartbeat } from './heartbeat.js'
 import { MAX_BACKLOG } from './frame-runner.js'
+import { drainConnections } from './shutdown.js'
 import { HttpListeners } from './http-listeners.js'
 
 const kConnection = Symbol('wshub.connection')
@@ -59,7 +60,7 @@ interface Joining {
   /** What the client sent meanwhile, run once the welcome is out. */
   readonly frames: Array<[data: Buffer, isBinary: boolean]>
   /** Its registration in the cluster state (settled either way). */
-  registered: Promise<void>
+  readonly registered: Promise<void>
 }
 
 export class WsServer implements ConnectionHost {
@@ -178,12 +179,11 @@ export class WsServer implements ConnectionHost {
     ws.on('error', onSocketError)
     // The client learns its id from the welcome and may hand it to others at once, so the
     // cluster must know the id first: the welcome waits for the registration.
-    const joining: Joining = { frames: [], registered: Promise.resolve() }
-    this.joining.set(conn, joining)
-    joining.registered = app.state
+    const registered = app.state
       .addClient({ client_id: id, user_id: conn.userId, node_id: app.nodeId, connected_at: conn.connectedAt })
       .catch((err) => app.link.stateMissed(err))
-    void joining.registered.then(() => this.welcome(conn))
+    this.joining.set(conn, { frames: [], registered })
+    void registered.then(() => this.welcome(conn))
     app.log.info({ client_id: id, remote: ip, user_id: conn.userId }, 'connection')
   }
 
@@ -204,9 +204,9 @@ export class WsServer implements ConnectionHost {
         heartbeat_ms: app.config.heartbeat.interval_ms,
       }),
     )
-    app.emit('connection', conn, { ...clientEventInfo(conn, conn.connectedAt), remoteAddress: conn.remoteAddress })
     conn.socket.off('message', onEarlyMessage)
     conn.socket.on('message', onMessage)
+    app.emit('connection', conn, { ...clientEventInfo(conn, conn.connectedAt), remoteAddress: conn.remoteAddress })
     for (const [data, isBinary] of joining.frames) this.receive(conn, data, isBinary)
   }
 
@@ -314,48 +314,15 @@ export class WsServer implements ConnectionHost {
     this.heartbeat.start()
   }
 
-  /**
-   * Drains: refuses new clients, and closes each connection with 1001 once the frames it
-   * sent so far are answered (its chain is idle), so every request that arrived before
-   * the close gets its terminal reply; after 10 s the rest are closed whatever they run.
-   */
+  /** Drains: refuses new clients, closes each connection with 1001 once its frames are answered (shutdown.ts). */
   async close(): Promise<void> {
     if (this.draining) return
     this.draining = true
     this.heartbeat?.stop()
     const closed = this.listeners.close()
-    await waitUntil(() => this.closeIdle() && this.app.inFlight === 0, 10_000)
-    const gone = () => this.connections.size + this.joining.size === 0
-    for (const conn of [...this.everyConnection()]) conn.close(CloseCode.GoingAway, 'server shutting down')
-    await waitUntil(gone, 3_000)
-    for (const conn of [...this.everyConnection()]) conn.close(CloseCode.GoingAway, 'server shutting down', true)
-    await waitUntil(gone, 1_000)
+    await drainConnections(() => this.everyConnection(), () => this.app.inFlight)
     await Promise.all(this.cleanups)
     this.listeners.closeAllConnections()
     await closed
   }
-
-  /** Closes (1001) every connection whose chain is idle; true when none is left running a frame. */
-  private closeIdle(): boolean {
-    let running = false
-    for (const conn of this.everyConnection()) {
-      if (conn.closeInfo !== null) continue
-      if (conn.busy) running = true
-      else conn.close(CloseCode.GoingAway, 'server shutting down')
-    }
-    return !running
-  }
-}
-
-function waitUntil(done: () => boolean, maxMs: number): Promise<void> {
-  if (done()) return Promise.resolve()
-  const until = Date.now() + maxMs
-  return new Promise((resolve) => {
-    const timer = setInterval(() => {
-      if (done() || Date.now() >= until) {
-        clearInterval(timer)
-        resolve()
-      }
-    }, 10)
-  })
 }
