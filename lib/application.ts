@@ -252,7 +252,10 @@ export class Application extends EventEmitter<AppEvents> {
     this.compile()
     await this.link.start()
     const address = await this.server.listen()
-    this.log.info({ port: address.port, host: address.address, path: this.config.ws.path, bus: this.config.cluster.bus }, 'listening')
+    // The admin listener's address too, with the port it picked when http.admin_address asked for port 0.
+    const admin = this.server.adminAddress()
+    const adminFields = admin === null ? {} : { admin_host: admin.address, admin_port: admin.port }
+    this.log.info({ port: address.port, host: address.address, ...adminFields, path: this.config.ws.path, bus: this.config.cluster.bus }, 'listening')
     return address
   }
 

@@ -1,6 +1,7 @@
 /**
  * `npx wshub [--config FILE]`: starts one node. SIGINT/SIGTERM drain it (close 1001 to
- * every client) and exit 0; a bad configuration exits 2 with a message naming the key.
+ * every client) and exit 0; a bad configuration exits 2 with a message naming the key, as
+ * does an address the machine cannot listen on; a port already in use exits 1.
  * SIGHUP reloads the file and the environment (see reload.ts).
  */
 import { parseArgs } from 'node:util'
@@ -56,8 +57,12 @@ async function main(): Promise<void> {
   try {
     await app.listen()
   } catch (err) {
-    app.log.fatal({ err: (err as Error).message }, 'could not start')
-    exitAfterFlush(app.log, 1)
+    // An address this machine cannot use is a bad value (exit 2), a port another process holds is not (exit 1);
+    // the message names the key and the address either way.
+    const message = (err as Error).message
+    app.log.fatal({ err: message }, 'could not start')
+    process.stderr.write(`wshub: could not start: ${message}\n`)
+    exitAfterFlush(app.log, err instanceof ConfigError ? 2 : 1)
   }
 }
 

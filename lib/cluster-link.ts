@@ -152,7 +152,8 @@ export class ClusterLink {
   private localClients(): LocalClient[] {
     const { server, rooms } = this.app
     const clients: LocalClient[] = []
-    for (const conn of server.connections.values()) {
+    // Those still being registered too: a resync between their registration and their welcome must not remove them.
+    for (const conn of server.everyConnection()) {
       if (conn.closeInfo !== null) continue
       const records = []
       for (const roomId of conn.rooms) {

@@ -6,6 +6,7 @@
  */
 import convict from 'convict'
 import yaml from 'js-yaml'
+import { HOST_PORT_HELP, isHost, parseHostPort } from './host-port.js'
 
 convict.addParser([
   { extension: ['yml', 'yaml'], parse: (text: string) => yaml.load(text) },
@@ -93,6 +94,30 @@ convict.addFormat({
   coerce: toNumber,
 })
 
+convict.addFormat({
+  name: 'host',
+  validate(value: unknown) {
+    if (typeof value !== 'string' || !isHost(value)) {
+      throw new Error('must be an IP address or a host name (0.0.0.0 for every IPv4 interface, :: for every interface)')
+    }
+  },
+})
+
+convict.addFormat({
+  name: 'host-port',
+  validate(value: unknown) {
+    if (typeof value !== 'string') throw new Error(HOST_PORT_HELP)
+    if (value !== '') parseHostPort(value)
+  },
+})
+
+convict.addFormat({
+  name: 'url-path',
+  validate(value: unknown) {
+    if (typeof value !== 'string' || !/^\/[^\s?#]*$/.test(value)) throw new Error('must be a URL path starting with / (no spaces, ? or #), e.g. /ws')
+  },
+})
+
 /** Every configuration key, typed. */
 export interface WshubConfig {
   http: { host: string; port: number; admin_token: string; admin_address: string; handshake_timeout_ms: number }
@@ -143,14 +168,14 @@ type DeepPartial<T> = T extends unknown[] ? T : T extends object ? { [K in keyof
 
 const schema = {
   http: {
-    host: { doc: 'Address that /ws and the HTTP API listen on.', format: String, default: '0.0.0.0' },
+    host: { doc: 'Address that /ws and the HTTP API listen on.', format: 'host', default: '0.0.0.0' },
     port: { doc: 'Port; 0 picks a free one (the `listening` log line carries it).', format: 'tcp-port', default: 8080 },
     admin_token: { doc: 'Static bearer token for /api/*; empty turns it off.', format: String, default: '', sensitive: true },
-    admin_address: { doc: 'host:port of a separate listener for the HTTP API; empty shares the /ws port.', format: String, default: '' },
+    admin_address: { doc: 'host:port (or a port alone, on 127.0.0.1) of a separate listener for the HTTP API; empty shares the /ws port.', format: 'host-port', default: '' },
     handshake_timeout_ms: { doc: 'An upgrade whose headers are not all in within this time is dropped.', format: 'positive-int', default: 10000 },
   },
   ws: {
-    path: { doc: 'WebSocket endpoint path.', format: String, default: '/ws' },
+    path: { doc: 'WebSocket endpoint path.', format: 'url-path', default: '/ws' },
     max_payload: { doc: 'Largest inbound frame in bytes; longer frames close with 1009.', format: 'positive-int', default: 65536 },
     max_connections: { doc: 'Connections this node holds at most (HTTP 503 past it); 0 = off.', format: 'count', default: 0 },
     max_connections_per_ip: { doc: 'Connections one IP holds at most (HTTP 429 past it); 0 = off.', format: 'count', default: 0 },

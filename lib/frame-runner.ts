@@ -12,7 +12,7 @@ import { ErrorCode, isAppError } from './errors.js'
 import { encodeError, type Envelope, type MessageId } from './protocol.js'
 
 /** Frames one connection may have waiting behind the one in the chain. */
-const MAX_BACKLOG = 1024
+export const MAX_BACKLOG = 1024
 // What dispatch answers for a frame that waits in the backlog: nothing to wait for.
 const QUEUED: Promise<void> = Promise.resolve()
 

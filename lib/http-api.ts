@@ -2,12 +2,13 @@
  * The HTTP API of PROTOCOL.md section 7: `/health` and the admin routes under `/api/`,
  * served with Node's `http` from a small table of routes. Every figure and list is
  * cluster-wide (it comes from the cluster state). `/api/*` needs the admin token or a
- * JWT granting `admin:system`. With `http.admin_address` set, the API answers only on
- * that listener; other paths (such as `/metrics`) fall through to the next handler.
+ * JWT granting `admin:system`. With `http.admin_address` set, `/api/*` answers only on
+ * that listener (`/health` on both); other paths (such as `/metrics`) fall through to the
+ * next handler.
  */
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Application } from './application.js'
+import type { Application, HttpHandler } from './application.js'
 import { checkAdmin } from './admin-auth.js'
 import { ErrorCode, isAppError } from './errors.js'
 import { HttpError, readJsonBody, sendError, sendJson } from './http-body.js'
@@ -56,8 +57,11 @@ async function broadcast(app: Application, req: IncomingMessage, res: ServerResp
 }
 
 async function stats(app: Application, _req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const [cluster, rooms, nodes] = await Promise.all([app.clients.count(), app.rooms.list(), app.state.nodes()])
-  sendJson(res, 200, { node_id: app.nodeId, clients: { local: app.server.size, cluster }, rooms: rooms.length, nodes })
+  const [cluster, rooms, beats] = await Promise.all([app.clients.count(), app.rooms.list(), app.state.nodes()])
+  // Each node's count is as of its last heartbeat (every node_ttl_ms / 3); this node's own is known now.
+  const local = app.server.size
+  const nodes = beats.map((node) => (node.node_id === app.nodeId ? { ...node, clients: local } : node))
+  sendJson(res, 200, { node_id: app.nodeId, clients: { local, cluster }, rooms: rooms.length, nodes })
 }
 
 function roomView(room: RoomRecord & { members: number }) {
@@ -130,8 +134,8 @@ const table: Array<{ path: string; methods: Record<string, RouteHandler> }> = [
   { path: '/api/clients/:id', methods: { DELETE: kickClient } },
 ]
 
-function compile(): Route[] {
-  return table.map(({ path, methods }) => {
+function compile(entries: typeof table): Route[] {
+  return entries.map(({ path, methods }) => {
     // GET routes answer HEAD too: Node drops the body.
     const all = 'GET' in methods ? { ...methods, HEAD: methods.GET! } : methods
     return { segments: path.split('/').slice(1), methods: all, allow: Object.keys(all).join(', ') }
@@ -190,14 +194,21 @@ function toHttpError(err: unknown): HttpError | null {
  * ```
  */
 export function installHttpApi(app: Application): void {
-  const routes = compile()
-  app.onHttp(async function httpApi(req, res) {
+  app.onHttp(httpApi(app, compile(table), true), { admin: true })
+  // /health answers on the main port too when http.admin_address opens an admin listener:
+  // a load balancer checks the port it routes to. (Without one, the handler above has it.)
+  app.onHttp(httpApi(app, compile(table.filter((route) => route.path === '/health')), false))
+}
+
+/** Serves the routes; `/api/*` (behind the admin check) only when `api` is true. */
+function httpApi(app: Application, routes: Route[], api: boolean): HttpHandler {
+  return async function httpApi(req, res) {
     const raw = req.url ?? '/'
     const cut = raw.indexOf('?')
     const pathname = cut === -1 ? raw : raw.slice(0, cut)
     const segments = pathname.split('/').slice(1)
     const isApi = segments[0] === 'api'
-    if (!isApi && pathname !== '/health') return false
+    if (isApi ? !api : pathname !== '/health') return false
     try {
       if (isApi) {
         // Several Authorization headers count as none: Node keeps the first, a proxy may keep the last.
@@ -218,5 +229,5 @@ export function installHttpApi(app: Application): void {
       if (!res.headersSent) sendError(res, known)
     }
     return true
-  }, { admin: true })
+  }
 }

@@ -9,7 +9,9 @@ import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Application } from './application.js'
 import { ErrorCode } from './errors.js'
-import { refuseUpgrade } from './upgrade.js'
+import { pathOf, refuseUpgrade } from './upgrade.js'
+import { ConfigError } from './config.js'
+import { formatHostPort, parseHostPort } from './host-port.js'
 
 const CLIENT_ERRORS: Record<number, string> = {
   400: 'malformed HTTP request',
@@ -37,22 +39,17 @@ export class HttpListeners {
   /** Listens on `http.host:http.port`, and on `http.admin_address` when set; resolves to the main address. */
   async listen(): Promise<AddressInfo> {
     const { host, port, admin_address } = this.app.config.http
-    await new Promise<void>((resolve, reject) => {
-      this.http.once('error', reject)
-      this.http.listen(port, host, () => {
-        this.http.off('error', reject)
-        resolve()
-      })
-    })
+    await listenOn(this.http, host, port, 'http.host', 'http.port')
     if (admin_address !== '') {
-      const cut = admin_address.lastIndexOf(':')
-      const adminHost = cut === -1 ? '127.0.0.1' : admin_address.slice(0, cut)
-      const adminPort = Number(cut === -1 ? admin_address : admin_address.slice(cut + 1))
+      const admin = parseHostPort(admin_address)
       this.adminHttp = createServer((req, res) => void this.onRequest(req, res, true))
-      await new Promise<void>((resolve, reject) => {
-        this.adminHttp!.once('error', reject)
-        this.adminHttp!.listen(adminPort, adminHost, resolve)
-      })
+      try {
+        await listenOn(this.adminHttp, admin.host, admin.port, 'http.admin_address', 'http.admin_address')
+      } catch (err) {
+        // The main listener is open already: a node that cannot start must not hold it.
+        this.http.close()
+        throw err
+      }
     }
     return this.http.address() as AddressInfo
   }
@@ -81,6 +78,7 @@ export class HttpListeners {
     const handlers = onAdminListener || this.adminHttp === null ? this.app.httpHandlers : this.app.publicHttpHandlers
     try {
       for (const handler of handlers) if (await handler(req, res)) return
+      if (!onAdminListener && pathOf(req.url) === this.app.config.ws.path) return notUpgraded(res, req.url)
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 404, message: 'not found' }))
     } catch (err) {
       this.app.log.error({ err }, 'http handler failed')
@@ -105,4 +103,40 @@ export class HttpListeners {
     // The peer may never close its side: do not keep the socket for it.
     setTimeout(() => socket.destroy(), 1000).unref()
   }
+}
+
+// Why a listen failed, for the message. `badValue`: another value of the key would fix it
+// (a ConfigError: the CLI exits 2); EADDRINUSE and a DNS that did not answer may pass by themselves.
+const LISTEN_FAILURES: Record<string, { on: 'host' | 'port'; reason: string; badValue: boolean }> = {
+  EADDRINUSE: { on: 'port', reason: 'the address is already in use (another process listens there)', badValue: false },
+  EACCES: { on: 'port', reason: 'permission denied (ports below 1024 need privileges)', badValue: true },
+  EADDRNOTAVAIL: { on: 'host', reason: 'no interface of this machine has that address', badValue: true },
+  ENOTFOUND: { on: 'host', reason: 'the host name does not resolve', badValue: true },
+  EAI_AGAIN: { on: 'host', reason: 'the host name could not be resolved (DNS did not answer)', badValue: false },
+}
+
+/** Listens, or fails with a message that names the key and the address (`http.port: cannot listen on 127.0.0.1:8080: ...`). */
+function listenOn(server: Server, host: string, port: number, hostKey: string, portKey: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const fail = (err: NodeJS.ErrnoException) => {
+      const known = err.code === undefined ? undefined : LISTEN_FAILURES[err.code]
+      const key = known?.on === 'host' ? hostKey : portKey
+      const message = `${key}: cannot listen on ${formatHostPort(host, port)}: ${known?.reason ?? err.message} (${err.code ?? 'error'})`
+      reject(known?.badValue === true ? new ConfigError(message) : Object.assign(new Error(message), { code: err.code }))
+    }
+    server.once('error', fail)
+    server.listen(port, host, () => {
+      server.off('error', fail)
+      resolve()
+    })
+  })
+}
+
+/**
+ * A plain request (no upgrade) to the WebSocket endpoint: 426 Upgrade Required, with the
+ * `Upgrade` header RFC 9110 asks of a 426, as ws's own server answers.
+ */
+function notUpgraded(res: ServerResponse, path: string | undefined): void {
+  const body = JSON.stringify({ code: ErrorCode.InvalidFormat, message: `${pathOf(path)} is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)` })
+  res.writeHead(426, { 'content-type': 'application/json', upgrade: 'websocket', connection: 'Upgrade' }).end(body)
 }

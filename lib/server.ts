@@ -19,6 +19,8 @@ import { checkAdmission, refuseUpgrade, remoteAddressOf } from './upgrade.js'
 import { ErrorCode } from './errors.js'
 import { clientEventInfo } from './events.js'
 import { Heartbeat } from './heartbeat.js'
+import { MAX_BACKLOG } from './frame-runner.js'
+import { drainConnections } from './shutdown.js'
 import { HttpListeners } from './http-listeners.js'
 
 const kConnection = Symbol('wshub.connection')
@@ -29,6 +31,14 @@ function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
   const conn = (this as Socket)[kConnection]
   conn.alive = true
   ;(this as Socket)[kServer].receive(conn, data as Buffer, isBinary)
+}
+
+// Until its welcome is out a connection's frames are only kept, so that nothing (not
+// even an envelope error) reaches the client before the welcome; swapped for onMessage then.
+function onEarlyMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  const conn = (this as Socket)[kConnection]
+  conn.alive = true
+  ;(this as Socket)[kServer].hold(conn, data as Buffer, isBinary)
 }
 
 function onPong(this: WebSocket): void {
@@ -45,8 +55,23 @@ function onSocketError(this: WebSocket, err: Error): void {
   if (conn.closeInfo === null) conn.closeInfo = { code: (err as { closeCode?: number }).closeCode ?? 1006, reason: err.message }
 }
 
+/** A connection between its upgrade and its welcome. */
+interface Joining {
+  /** What the client sent meanwhile, run once the welcome is out. */
+  readonly frames: Array<[data: Buffer, isBinary: boolean]>
+  /** Its registration in the cluster state (settled either way). */
+  readonly registered: Promise<void>
+}
+
 export class WsServer implements ConnectionHost {
+  /**
+   * The connections that got their welcome: the ones every delivery, the heartbeat and
+   * the app see. A connection enters only once registered in the cluster state and
+   * welcomed, so no frame can reach a client before its welcome.
+   */
   readonly connections = new Map<string, Connection>()
+  /** Upgraded connections still being registered (not yet welcomed): no frame goes to them. */
+  private readonly joining = new Map<Connection, Joining>()
   readonly maxBufferedBytes: number
   private readonly perIp = new Map<string, number>()
   private pending = 0
@@ -91,7 +116,8 @@ export class WsServer implements ConnectionHost {
     if (this.draining) return refuseUpgrade(socket, 503, { message: 'server is shutting down' })
     const ip = remoteAddressOf(req)
     const fromIp = this.perIp.get(ip) ?? 0
-    const refusal = checkAdmission(req, this.app.config.ws, { total: this.connections.size + this.pending, fromIp })
+    const total = this.connections.size + this.joining.size + this.pending
+    const refusal = checkAdmission(req, this.app.config.ws, { total, fromIp })
     if (refusal !== null) {
       this.app.log.info({ remote: ip, status: refusal.status, reason: refusal.message }, 'upgrade refused')
       return refuseUpgrade(socket, refusal.status, { message: refusal.message })
@@ -147,26 +173,28 @@ export class WsServer implements ConnectionHost {
     const conn = new Connection(id, app.nodeId, ws, ip, this, identity)
     ws[kConnection] = conn
     ws[kServer] = this
-    ws.on('message', onMessage)
+    ws.on('message', onEarlyMessage)
     ws.on('pong', onPong)
     ws.on('close', onClose)
     ws.on('error', onSocketError)
-    this.connections.set(id, conn)
     // The client learns its id from the welcome and may hand it to others at once, so the
-    // cluster must know the id first: frames wait in the backlog until it is registered.
-    conn.busy = true
-    app.state
+    // cluster must know the id first: the welcome waits for the registration.
+    const registered = app.state
       .addClient({ client_id: id, user_id: conn.userId, node_id: app.nodeId, connected_at: conn.connectedAt })
       .catch((err) => app.link.stateMissed(err))
-      .then(() => this.welcome(conn))
+    this.joining.set(conn, { frames: [], registered })
+    void registered.then(() => this.welcome(conn))
     app.log.info({ client_id: id, remote: ip, user_id: conn.userId }, 'connection')
   }
 
-  /** Sends the welcome, then lets the app see the connection and its first frames. */
+  /** Sends the welcome, then lets deliveries, the app and the frames held meanwhile reach the connection. */
   private welcome(conn: Connection): void {
     const { app } = this
-    // Gone before it was registered: it never was a connection for the app.
-    if (conn.closeInfo !== null) return
+    const joining = this.joining.get(conn)
+    // Closing before it was welcomed: it never was a connection for the app (remove() ends it).
+    if (joining === undefined || conn.closeInfo !== null) return
+    this.joining.delete(conn)
+    this.connections.set(conn.id, conn)
     conn.send(
       encodeFrame('welcome', {
         client_id: conn.id,
@@ -176,15 +204,30 @@ export class WsServer implements ConnectionHost {
         heartbeat_ms: app.config.heartbeat.interval_ms,
       }),
     )
+    conn.socket.off('message', onEarlyMessage)
+    conn.socket.on('message', onMessage)
     app.emit('connection', conn, { ...clientEventInfo(conn, conn.connectedAt), remoteAddress: conn.remoteAddress })
-    conn.busy = false
-    const first = conn.backlog?.shift()
-    if (first !== undefined) void app.dispatch(conn, first)
+    for (const [data, isBinary] of joining.frames) this.receive(conn, data, isBinary)
+  }
+
+  /** A frame that arrived before the welcome: kept, as many as a backlog holds, until the welcome is out. */
+  hold(conn: Connection, data: Buffer, isBinary: boolean): void {
+    const joining = this.joining.get(conn)
+    if (joining === undefined || conn.closeInfo !== null) return
+    if (joining.frames.length >= MAX_BACKLOG) conn.close(CloseCode.PolicyViolation, 'too many frames waiting', true)
+    else joining.frames.push([data, isBinary])
+  }
+
+  /** Every connection of this node, welcomed or still being registered (what the cluster state must list). */
+  *everyConnection(): IterableIterator<Connection> {
+    yield* this.connections.values()
+    yield* this.joining.keys()
   }
 
   /** One inbound frame from a connection. */
   receive(conn: Connection, data: Buffer, isBinary: boolean): void {
-    if (this.draining || conn.closeInfo !== null) return
+    // Still served while the node drains: until its 1001 goes out a connection gets an answer to every request.
+    if (conn.closeInfo !== null) return
     conn.holdWrites()
     const { app } = this
     if (app.listenerCount('frame_in') !== 0) app.emit('frame_in', conn, data.length)
@@ -233,14 +276,18 @@ export class WsServer implements ConnectionHost {
   }
 
   remove(conn: Connection, code: number, reason: string): void {
-    if (!this.connections.delete(conn.id)) return
+    const joining = this.joining.get(conn)
+    const welcomed = joining === undefined && this.connections.delete(conn.id)
+    if (!welcomed && !(joining !== undefined && this.joining.delete(conn))) return
     this.releaseIp(conn.remoteAddress)
     const info = conn.closeInfo ?? { code, reason }
     conn.closeInfo = info
     const { app } = this
     const cleanup = (async () => {
       try {
-        await app.rooms.leaveAll(conn)
+        // A client gone before its welcome is in no room, but its registration may still be on its way.
+        if (joining !== undefined) await joining.registered
+        else await app.rooms.leaveAll(conn)
         await app.state.removeClient(conn.id)
       } catch (err) {
         app.link.stateMissed(err)
@@ -248,6 +295,11 @@ export class WsServer implements ConnectionHost {
     })()
     this.cleanups.add(cleanup)
     void cleanup.finally(() => this.cleanups.delete(cleanup))
+    if (!welcomed) {
+      // The app never saw it connect, so it does not see it go.
+      app.log.info({ client_id: conn.id, code: info.code, reason: info.reason }, 'closed before its welcome')
+      return
+    }
     app.log.info({ client_id: conn.id, code: info.code, reason: info.reason }, 'disconnect')
     app.emit('disconnect', conn, { ...clientEventInfo(conn), code: info.code, reason: info.reason })
   }
@@ -262,32 +314,15 @@ export class WsServer implements ConnectionHost {
     this.heartbeat.start()
   }
 
-  /** Drains: refuses new clients, lets in-flight frames finish, closes everyone with 1001. */
+  /** Drains: refuses new clients, closes each connection with 1001 once its frames are answered (shutdown.ts). */
   async close(): Promise<void> {
     if (this.draining) return
     this.draining = true
     this.heartbeat?.stop()
     const closed = this.listeners.close()
-    await waitUntil(() => this.app.inFlight === 0, 10_000)
-    for (const conn of this.connections.values()) conn.close(CloseCode.GoingAway, 'server shutting down')
-    await waitUntil(() => this.connections.size === 0, 3_000)
-    for (const conn of this.connections.values()) conn.close(CloseCode.GoingAway, 'server shutting down', true)
-    await waitUntil(() => this.connections.size === 0, 1_000)
+    await drainConnections(() => this.everyConnection(), () => this.app.inFlight)
     await Promise.all(this.cleanups)
     this.listeners.closeAllConnections()
     await closed
   }
-}
-
-function waitUntil(done: () => boolean, maxMs: number): Promise<void> {
-  if (done()) return Promise.resolve()
-  const until = Date.now() + maxMs
-  return new Promise((resolve) => {
-    const timer = setInterval(() => {
-      if (done() || Date.now() >= until) {
-        clearInterval(timer)
-        resolve()
-      }
-    }, 10)
-  })
 }

@@ -38,6 +38,41 @@ describe('wshub (the CLI)', () => {
     assert.match(stderr, /rooms\.history_size/)
   })
 
+  for (const [name, value, key] of [
+    ['WSHUB_WS_PATH', 'noslash', 'ws.path'],
+    ['WSHUB_HTTP_HOST', 'not_a_host!', 'http.host'],
+    ['WSHUB_HTTP_ADMIN_ADDRESS', 'garbage', 'http.admin_address'],
+  ] as const) {
+    it(`exits 2 naming ${key} when ${name}=${value}`, async () => {
+      const { code, stderr } = await runCli({ [name]: value })
+      assert.equal(code, 2, stderr)
+      assert.match(stderr, new RegExp(key.replace('.', '\\.')))
+    })
+  }
+
+  it('exits 2 naming http.host and the address when no interface has it', async () => {
+    // 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of this machine.
+    const { code, stderr } = await runCli({ WSHUB_HTTP_HOST: '192.0.2.1' })
+    assert.equal(code, 2, stderr)
+    assert.match(stderr, /http\.host: cannot listen on 192\.0\.2\.1:0: .*EADDRNOTAVAIL/)
+  })
+
+  it('exits 1 naming http.port and the address when the port is taken', async () => {
+    const holder = await spawn({})
+    const { code, stderr } = await runCli({ WSHUB_HTTP_PORT: String(holder.port) })
+    holder.child.kill('SIGTERM')
+    assert.equal(code, 1, stderr)
+    assert.match(stderr, new RegExp(`http\\.port: cannot listen on 127\\.0\\.0\\.1:${holder.port}: .*EADDRINUSE`))
+  })
+
+  it('exits 1 naming http.admin_address when the admin port is taken', async () => {
+    const holder = await spawn({})
+    const { code, stderr } = await runCli({ WSHUB_HTTP_ADMIN_ADDRESS: `127.0.0.1:${holder.port}` })
+    holder.child.kill('SIGTERM')
+    assert.equal(code, 1, stderr)
+    assert.match(stderr, /http\.admin_address: cannot listen on .*EADDRINUSE/)
+  })
+
   it('exits 2 naming the file when the config file does not exist', async () => {
     const missing = join(dir, 'missing.yaml')
     const { code, stderr } = await runCli({}, ['--config', missing])
@@ -60,6 +95,17 @@ describe('wshub (the CLI)', () => {
     const client = await TestClient.connect(`ws://127.0.0.1:${proc.port}/ws`)
     assert.equal(client.welcome.message_type, 'welcome')
     client.socket.terminate()
+    proc.child.kill('SIGTERM')
+    assert.equal(await proc.exited, 0)
+  })
+
+  it('logs the admin listener\'s address in the listening line when http.admin_address picks a free port', async () => {
+    const proc = await spawn({ WSHUB_HTTP_ADMIN_ADDRESS: '127.0.0.1:0', WSHUB_HTTP_ADMIN_TOKEN: 'cli-admin' })
+    const listening = proc.lines.find((l) => l.msg === 'listening')!
+    assert.equal(listening.admin_host, '127.0.0.1')
+    assert.ok(typeof listening.admin_port === 'number' && listening.admin_port > 0 && listening.admin_port !== proc.port, JSON.stringify(listening))
+    const stats = await fetch(`http://127.0.0.1:${listening.admin_port}/api/stats`, { headers: { authorization: 'Bearer cli-admin' } })
+    assert.equal(stats.status, 200)
     proc.child.kill('SIGTERM')
     assert.equal(await proc.exited, 0)
   })

@@ -1,8 +1,10 @@
 import { describe, it, beforeEach, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
-import { request as httpRequest } from 'node:http'
+import { createServer, request as httpRequest } from 'node:http'
 import jwt from 'jsonwebtoken'
-import { startNode, type TestNode, startMemoryPair } from '../support/node.js'
+import { startNode, type TestNode, startMemoryPair, testLogger } from '../support/node.js'
+import { freePort } from '../support/services.js'
+import { createApp } from '../../lib/application.js'
 import { callApi, eventually, type ApiRequest } from '../support/http.js'
 import type { ConfigInput } from '../../lib/config.js'
 
@@ -250,6 +252,21 @@ describe('GET /api/stats', () => {
   })
 })
 
+describe('GET /api/stats nodes', () => {
+  it('gives this node\'s own client count as it is now, not as of its last heartbeat', async () => {
+    // A heartbeat a minute apart: every count it carries is from before the clients came.
+    const node = await startNode({ ...config, cluster: { node_ttl_ms: 180_000 } })
+    try {
+      for (let i = 0; i < 5; i++) await node.connect()
+      const res = await admin(node, '/api/stats')
+      assert.equal(res.body.clients.local, 5)
+      assert.equal(res.body.nodes.find((n: { node_id: string }) => n.node_id === node.app.nodeId).clients, 5)
+    } finally {
+      await node.close()
+    }
+  })
+})
+
 describe('GET /api/rooms', () => {
   let a: TestNode
   let b: TestNode
@@ -489,11 +506,20 @@ describe('http.admin_address', () => {
   })
   afterEach(() => node.close())
 
-  it('serves the API on the admin listener only', async () => {
+  it('serves /api/* on the admin listener only', async () => {
     assert.equal((await callApi(adminBase, '/api/stats', { token: ADMIN_TOKEN })).status, 200)
-    assert.equal((await callApi(adminBase, '/health')).status, 200)
     assert.equal((await callApi(node.http, '/api/stats', { token: ADMIN_TOKEN })).status, 404)
-    assert.equal((await callApi(node.http, '/health')).status, 404)
+    assert.equal((await callApi(node.http, '/api/stats')).status, 404)
+  })
+
+  it('serves /health on both listeners: a load balancer checks the port it routes to', async () => {
+    for (const base of [adminBase, node.http]) {
+      const res = await callApi(base, '/health')
+      assert.equal(res.status, 200, base)
+      assert.equal(res.body.status, 'ok')
+      assert.equal(res.body.node_id, node.app.nodeId)
+    }
+    assert.equal((await callApi(node.http, '/health', { method: 'POST' })).status, 405)
   })
 
   it('serves /ws on the main port only', async () => {
@@ -501,6 +527,16 @@ describe('http.admin_address', () => {
     assert.equal(client.welcome.data.node_id, node.app.nodeId)
     const { TestClient } = await import('../support/ws-client.js')
     await assert.rejects(TestClient.connect(`${adminBase.replace('http', 'ws')}/ws`), (err: Error & { status?: number }) => err.status === 404)
+  })
+
+  it('fails to listen naming http.admin_address when its port is taken, and lets the main port go', async () => {
+    const mainPort = await freePort()
+    const app = createApp({ ...config, http: { ...config.http, host: '127.0.0.1', port: mainPort, admin_address: `127.0.0.1:${node.port}` } }, { logger: testLogger() })
+    await assert.rejects(app.listen(), /http\.admin_address: cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/)
+    await app.close()
+    const probe = createServer()
+    await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(mainPort, '127.0.0.1', resolve))
+    await new Promise((resolve) => probe.close(resolve))
   })
 
   it('still runs handlers added without { admin: true } on the main port', async () => {

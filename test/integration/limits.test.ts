@@ -43,6 +43,17 @@ describe('handshake', () => {
     assert.match(body.message, /\/ws/)
   })
 
+  it('answers 426 Upgrade Required, with Upgrade: websocket and a JSON body, to a plain request to ws.path', async () => {
+    const node = await nodeWith({ ws: { path: '/realtime' } })
+    for (const method of ['GET', 'POST']) {
+      const res = await fetch(`http://127.0.0.1:${node.port}/realtime?x=1`, { method })
+      assert.equal(res.status, 426, method)
+      assert.equal(res.headers.get('upgrade'), 'websocket')
+      assert.deepEqual(Object.keys(await res.json()), ['code', 'message'])
+    }
+    assert.equal((await fetch(`http://127.0.0.1:${node.port}/ws`)).status, 404)
+  })
+
   it('serves ws.path with a query string', async () => {
     const node = await nodeWith({})
     assert.equal((await upgrade(node, '/ws?x=1')).status, 101)

@@ -54,6 +54,54 @@ describe('app.close', () => {
     assert.equal((await client.waitClose()).code, 1001)
   })
 
+  it('answers a request that arrives while the drain waits for the frame before it, then closes with 1001', async () => {
+    const node = await startNode()
+    let release!: () => void
+    const entered = new Promise<void>((resolve) => {
+      node.app.route('slow', async (ctx) => {
+        resolve()
+        await new Promise<void>((r) => (release = r))
+        ctx.reply('slow_done', null)
+      })
+    })
+    const client = await node.connect()
+    const slow = client.request('slow', null, 's')
+    await entered
+    const closing = node.app.close()
+    const ping = client.request('ping', { ts: 1 }, 'p')
+    // Long enough for the ping to be on the node before the slow frame lets go.
+    setTimeout(() => release(), 100)
+    assert.equal((await slow).message_type, 'slow_done')
+    assert.equal((await ping).message_type, 'pong')
+    await closing
+    assert.equal((await client.waitClose()).code, 1001)
+  })
+
+  it('closes an idle client at once, without waiting for another client\'s frame in the chain', async () => {
+    const node = await startNode()
+    let release!: () => void
+    const entered = new Promise<void>((resolve) => {
+      node.app.route('slow', async (ctx) => {
+        resolve()
+        await new Promise<void>((r) => (release = r))
+        ctx.reply('slow_done', null)
+      })
+    })
+    const [busy, idle] = [await node.connect(), await node.connect()]
+    const slow = busy.request('slow', null, 's')
+    await entered
+    const closing = node.app.close()
+    try {
+      assert.equal((await idle.waitClose(1000)).code, 1001)
+      assert.equal(busy.closed, null)
+    } finally {
+      release()
+    }
+    assert.equal((await slow).message_type, 'slow_done')
+    await closing
+    assert.equal((await busy.waitClose()).code, 1001)
+  })
+
   it('answers 503 to a handshake still in its hooks when the drain began', async () => {
     const node = await startNode()
     let release!: () => void

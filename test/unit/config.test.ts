@@ -120,6 +120,35 @@ describe('resolveConfig', () => {
     assert.match(configError(() => resolveConfig({ cluster: { node_id: 'a.b' } })).message, /cluster\.node_id/)
   })
 
+  it('refuses a ws.path that does not start with /, naming the key', () => {
+    for (const path of ['noslash', '', '/with space', '/ws?x=1']) {
+      assert.match(configError(() => resolveConfig({ ws: { path } })).message, /ws\.path/, path)
+    }
+    assert.equal(resolveConfig({ ws: { path: '/socket/v1' } }).ws.path, '/socket/v1')
+  })
+
+  it('refuses an http.host that is neither an IP address nor a host name, naming the key', () => {
+    for (const host of ['not_a_host!', '', '256.1.1.1', '1.2.3', 'a..b', '-lead.example']) {
+      env('WSHUB_HTTP_HOST', host)
+      assert.match(configError(() => resolveConfig()).message, /http\.host/, host)
+    }
+    for (const host of ['127.0.0.1', '0.0.0.0', '::', '::1', 'localhost', 'node-1.internal.example.com']) {
+      env('WSHUB_HTTP_HOST', host)
+      assert.equal(resolveConfig().http.host, host)
+    }
+  })
+
+  it('refuses an http.admin_address that is not host:port, naming the key', () => {
+    for (const address of ['garbage', '127.0.0.1:', '127.0.0.1:99999', 'not a host:9090', '[nope]:9090', ':9090']) {
+      env('WSHUB_HTTP_ADMIN_ADDRESS', address)
+      assert.match(configError(() => resolveConfig()).message, /http\.admin_address/, address)
+    }
+    for (const address of ['', '127.0.0.1:9090', '[::1]:0', 'localhost:9090', '9090']) {
+      env('WSHUB_HTTP_ADMIN_ADDRESS', address)
+      assert.equal(resolveConfig().http.admin_address, address)
+    }
+  })
+
   it('refuses an unknown key, naming it', () => {
     assert.match(configError(() => resolveConfig({ ws: { max_paylod: 1 } } as never)).message, /max_paylod/)
   })
