@@ -89,19 +89,31 @@ export function subjects(prefix: string) {
 
 /**
  * Remembers envelope ids for at-most-once delivery whatever the bus redelivers: two
- * generations of ids, rotated by count, so memory stays bounded by `2 × capacity`.
+ * generations of ids, rotated when the current one is `maxAgeMs` old or holds `capacity`
+ * ids, so an id is remembered for at least `maxAgeMs` (a redelivery comes within seconds)
+ * unless the traffic fills a generation first, and memory stays bounded by `2 × capacity`
+ * ids (about 11 MB) at the most, and by two minutes of traffic below that rate.
  */
 export class SeenIds {
   private current = new Set<string>()
   private previous = new Set<string>()
-  constructor(private readonly capacity = 50_000) {}
+  private currentSince: number
+
+  constructor(
+    private readonly capacity = 50_000,
+    private readonly maxAgeMs = 60_000,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.currentSince = now()
+  }
 
   /** True the first time an id is offered, false for every repeat. */
   firstTime(id: string): boolean {
     if (this.current.has(id) || this.previous.has(id)) return false
-    if (this.current.size >= this.capacity) {
+    if (this.current.size >= this.capacity || this.now() - this.currentSince >= this.maxAgeMs) {
       this.previous = this.current
       this.current = new Set()
+      this.currentSince = this.now()
     }
     this.current.add(id)
     return true

@@ -41,6 +41,18 @@ describe('SeenIds', () => {
     seen.firstTime('c')
     assert.equal(seen.firstTime('a'), false)
   })
+
+  it('forgets an id two generations of maxAgeMs later, however little traffic there was', () => {
+    let now = 0
+    const seen = new SeenIds(1000, 60_000, () => now)
+    seen.firstTime('a')
+    now = 60_000
+    seen.firstTime('b') // rotates: 'a' is in the previous generation
+    assert.equal(seen.firstTime('a'), false, 'remembered for at least maxAgeMs')
+    now = 120_000
+    seen.firstTime('c') // rotates again: 'a' is dropped
+    assert.equal(seen.firstTime('a'), true)
+  })
 })
 
 describe('subjects', () => {
