@@ -35,6 +35,9 @@ export interface ScaleStep {
   perNode: number
   rssBytes: number[]
   heapUsedBytes: number[]
+  /** V8's committed heap (used or not) and memory outside it (Buffers, ws and TLS state): where RSS beyond the used heap is. */
+  heapTotalBytes: number[]
+  externalBytes: number[]
   rssPerConn: number
   heapPerConn: number
   openSeconds: number
@@ -65,7 +68,13 @@ const GiB = 1024 ** 3
 
 async function memory(target: RunningTarget) {
   const stats = await target.stats(true)
-  return { rss: stats.map((s) => s.memory.rss), heap: stats.map((s) => s.memory.heapUsed), connections: stats.map((s) => s.connections) }
+  return {
+    rss: stats.map((s) => s.memory.rss),
+    heap: stats.map((s) => s.memory.heapUsed),
+    heapTotal: stats.map((s) => s.memory.heapTotal),
+    external: stats.map((s) => s.memory.external),
+    connections: stats.map((s) => s.connections),
+  }
 }
 
 async function runOnce(kind: TargetKind, nodes: number, p: ScaleParams, log: (line: string) => void): Promise<ScaleRun> {
@@ -112,9 +121,9 @@ async function runOnce(kind: TargetKind, nodes: number, p: ScaleParams, log: (li
       const conns = mem.connections
       const rssPerConn = mem.rss.reduce((s, r, i) => s + (r - base.rss[i]!) / Math.max(1, conns[i]!), 0) / nodes
       const heapPerConn = mem.heap.reduce((s, h, i) => s + (h - base.heap[i]!) / Math.max(1, conns[i]!), 0) / nodes
-      const step = { perNode, rssBytes: mem.rss, heapUsedBytes: mem.heap, rssPerConn, heapPerConn, openSeconds: Math.max(...opened.map((o) => o.ms)) / 1000, failed }
+      const step = { perNode, rssBytes: mem.rss, heapUsedBytes: mem.heap, heapTotalBytes: mem.heapTotal, externalBytes: mem.external, rssPerConn, heapPerConn, openSeconds: Math.max(...opened.map((o) => o.ms)) / 1000, failed }
       run.steps.push(step)
-      log(`  ${kind} × ${nodes}: ${conns.join(' + ')} held, RSS ${mem.rss.map((r) => (r / 2 ** 20).toFixed(0)).join(' + ')} MiB, ${Math.round(rssPerConn)} B/conn RSS, ${Math.round(heapPerConn)} B/conn heap${failed ? `, ${failed} failed: ${opened.find((o) => o.firstError)?.firstError}` : ''}`)
+      log(`  ${kind} × ${nodes}: ${conns.join(' + ')} held, RSS ${mem.rss.map((r) => (r / 2 ** 20).toFixed(0)).join(' + ')} MiB, ${Math.round(rssPerConn)} B/conn RSS, ${Math.round(heapPerConn)} B/conn heap, heap committed ${mem.heapTotal.map((r) => (r / 2 ** 20).toFixed(0)).join(' + ')} MiB, external ${mem.external.map((r) => (r / 2 ** 20).toFixed(0)).join(' + ')} MiB${failed ? `, ${failed} failed: ${opened.find((o) => o.firstError)?.firstError}` : ''}`)
     }
     run.expected = total
     // Hold with heartbeats running: at least two ping rounds.
