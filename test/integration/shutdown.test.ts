@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { request } from 'node:http'
-import { startNode } from '../support/node.js'
+import { startNode, type TestNode } from '../support/node.js'
 import { TestClient } from '../support/ws-client.js'
 
 /** Sends a WebSocket upgrade request; resolves to the HTTP status (101 when it upgraded) or the socket error. */
@@ -26,6 +26,19 @@ function upgradeStatus(port: number): Promise<number | string> {
   })
 }
 
+/** A `slow` route that waits, once entered, until `release()`, then replies `slow_done`. */
+function slowRoute(node: TestNode): { entered: Promise<void>; release: () => void } {
+  let release: (() => void) | null = null
+  const entered = new Promise<void>((resolve) => {
+    node.app.route('slow', async (ctx) => {
+      resolve()
+      await new Promise<void>((r) => (release = r))
+      ctx.reply('slow_done', null)
+    })
+  })
+  return { entered, release: () => release!() }
+}
+
 describe('app.close', () => {
   it('closes every client with 1001', async () => {
     const node = await startNode()
@@ -36,14 +49,7 @@ describe('app.close', () => {
 
   it('lets a frame in the chain finish and answer before closing', async () => {
     const node = await startNode()
-    let release!: () => void
-    const entered = new Promise<void>((resolve) => {
-      node.app.route('slow', async (ctx) => {
-        resolve()
-        await new Promise<void>((r) => (release = r))
-        ctx.reply('slow_done', null)
-      })
-    })
+    const { entered, release } = slowRoute(node)
     const client = await node.connect()
     const reply = client.request('slow', null, 's')
     await entered
@@ -56,14 +62,7 @@ describe('app.close', () => {
 
   it('answers a request that arrives while the drain waits for the frame before it, then closes with 1001', async () => {
     const node = await startNode()
-    let release!: () => void
-    const entered = new Promise<void>((resolve) => {
-      node.app.route('slow', async (ctx) => {
-        resolve()
-        await new Promise<void>((r) => (release = r))
-        ctx.reply('slow_done', null)
-      })
-    })
+    const { entered, release } = slowRoute(node)
     const client = await node.connect()
     const slow = client.request('slow', null, 's')
     await entered
@@ -79,14 +78,7 @@ describe('app.close', () => {
 
   it('closes an idle client at once, without waiting for another client\'s frame in the chain', async () => {
     const node = await startNode()
-    let release!: () => void
-    const entered = new Promise<void>((resolve) => {
-      node.app.route('slow', async (ctx) => {
-        resolve()
-        await new Promise<void>((r) => (release = r))
-        ctx.reply('slow_done', null)
-      })
-    })
+    const { entered, release } = slowRoute(node)
     const [busy, idle] = [await node.connect(), await node.connect()]
     const slow = busy.request('slow', null, 's')
     await entered
