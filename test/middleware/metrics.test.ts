@@ -187,6 +187,19 @@ describe('metrics of the cluster and heartbeats', () => {
     }
   })
 
+  it('counts room messages the history could not record', async () => {
+    const node = await startNode({ rooms: { history_size: 10 } })
+    try {
+      const client = await node.connect()
+      await client.request('join_room', { room_id: 'unrecorded' })
+      await node.app.state.deleteRoom('unrecorded') // as a state that came back empty
+      assert.equal((await client.request('room_message', { room_id: 'unrecorded', content: 'x' })).message_type, 'ack')
+      assert.equal(value(await scrape(node), 'wshub_history_missed_total'), 1)
+    } finally {
+      await node.close()
+    }
+  })
+
   it('counts heartbeats missed', async () => {
     const node = await startNode({ heartbeat: { interval_ms: 100, timeout_ms: 50 } })
     try {
