@@ -306,7 +306,7 @@ export function resolveConfig(input: ConfigInput = {}): WshubConfig {
   return build((config) => config.load(input))
 }
 
-/** The documentation of every key, for `configs/default.yaml` and the README. */
+/** The documentation of every key, for `configs/default.yaml` and `docs/configuration.md` (scripts/config-docs.mjs). */
 export function describeConfig(): Array<{ key: string; default: unknown; doc: string; env: string }> {
   const rows: Array<{ key: string; default: unknown; doc: string; env: string }> = []
   const walk = (node: Record<string, unknown>, path: string[]) => {
