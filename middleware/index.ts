@@ -5,10 +5,10 @@
 import type { WshubConfig } from '../lib/config.js'
 import type { Middleware } from '../lib/application.js'
 import { trace } from './trace.js'
-import { metrics } from './metrics.js'
-import { auth } from './auth.js'
+import { metrics } from './metrics/index.js'
+import { auth } from './auth/index.js'
 import { rateLimit } from './rate-limit.js'
-import { dedup } from './dedup.js'
+import { dedup } from './dedup/index.js'
 
 export { Router, type Handler, type RouteOptions } from './router.js'
 

@@ -1,11 +1,9 @@
 /**
  * Where the client puts its token, checked at the wire (a handshake hook records what
- * arrived), and, once the auth and dedup middleware are part of the build, what the
- * server makes of it. Those tests are skipped, saying why, while the middleware is absent.
+ * arrived), and what the server's auth and dedup middleware make of it.
  */
 import { describe, it, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
 import jwt from 'jsonwebtoken'
 import { WshubClient, type ClientOptions } from '../../lib/client/index.js'
@@ -13,10 +11,6 @@ import { startNode, type TestNode } from '../support/node.js'
 import { BrowserLikeWebSocket, nextEvent } from './helpers.js'
 
 const SECRET = 'client-sdk-test-secret'
-const hasAuth = existsSync(new URL('../../middleware/auth.js', import.meta.url))
-const hasDedup = existsSync(new URL('../../middleware/dedup.js', import.meta.url))
-const needsAuth = hasAuth ? false : 'needs the auth middleware (middleware/auth.ts), not merged on this branch'
-const needsAuthAndDedup = hasAuth && hasDedup ? false : 'needs the auth and dedup middleware (middleware/auth.ts, middleware/dedup.ts), not merged on this branch'
 
 function token(sub = 'alice'): string {
   return jwt.sign({ sub, permissions: ['join:room', 'leave:room', 'send:message', 'create:room'] }, SECRET, { algorithm: 'HS256', expiresIn: '1h' })
@@ -27,7 +21,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-/** A node with a key (so the auth middleware, where present, accepts our tokens) that records every handshake. */
+/** A node with a key (so the auth middleware accepts our tokens) that records every handshake. */
 async function node(): Promise<{ node: TestNode; handshakes: IncomingMessage[] }> {
   const n = await startNode({ auth: { secret: SECRET } })
   cleanups.push(() => n.close())
@@ -120,19 +114,19 @@ describe('WshubClient token', () => {
 })
 
 describe('WshubClient token with the auth middleware', () => {
-  it('is identified as the token subject', { skip: needsAuth }, async () => {
+  it('is identified as the token subject', async () => {
     const { node: n } = await node()
     const welcome = await client(n.url, { token: token('alice') }).connect()
     assert.equal(welcome.user_id, 'alice')
   })
 
-  it('is identified through the subprotocol token as a browser would send it', { skip: needsAuth }, async () => {
+  it('is identified through the subprotocol token as a browser would send it', async () => {
     const { node: n } = await node()
     const welcome = await client(n.url, { token: token('bob'), WebSocket: BrowserLikeWebSocket }).connect()
     assert.equal(welcome.user_id, 'bob')
   })
 
-  it('reports the HTTP status of a refused upgrade', { skip: needsAuth }, async () => {
+  it('reports the HTTP status of a refused upgrade', async () => {
     const { node: n } = await node()
     const c = client(n.url, { token: 'not-a-jwt', maxAttempts: 0 })
     const closed = nextEvent(c, 'closed')
@@ -144,7 +138,7 @@ describe('WshubClient token with the auth middleware', () => {
 })
 
 describe('WshubClient#request retried with the dedup middleware', () => {
-  it('is answered as a duplicate and not run twice', { skip: needsAuthAndDedup }, async () => {
+  it('is answered as a duplicate and not run twice', async () => {
     const { node: n } = await node()
     let runs = 0
     n.app.route('charge', (ctx) => {

@@ -8,7 +8,7 @@ import { runCli } from '../support/process.js'
 import { SECRET, ecKeys, forgedHs256, hs256, nowSeconds, rsaKeys, signWith, tampered, unsigned } from '../support/tokens.js'
 import { createApp } from '../../lib/application.js'
 import { ConfigError, resolveConfig, type ConfigInput } from '../../lib/config.js'
-import { auth, tokenOf } from '../../middleware/auth.js'
+import { auth, tokenOf } from '../../middleware/auth/index.js'
 
 const hour = () => nowSeconds() + 3600
 

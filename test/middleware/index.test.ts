@@ -35,11 +35,11 @@ describe('defaultChain', () => {
 describe('middleware imports', () => {
   const heavy = ['jsonwebtoken', 'prom-client', '@opentelemetry/api']
   const expected: Record<string, string[]> = {
-    'auth.js': ['jsonwebtoken'],
-    'metrics.js': ['prom-client'],
+    'auth/index.js': ['jsonwebtoken'],
+    'metrics/index.js': ['prom-client'],
     'trace.js': ['@opentelemetry/api'],
     'rate-limit.js': [],
-    'dedup.js': [],
+    'dedup/index.js': [],
   }
   for (const [file, own] of Object.entries(expected)) {
     it(`${file} loads ${own.length === 0 ? 'none' : own.join(', ')} of ${heavy.join(', ')}`, () => {

@@ -5,7 +5,7 @@ import { startNode, type TestNode, startMemoryPair } from '../support/node.js'
 import { refusal } from '../support/handshake.js'
 import { hs256, SECRET } from '../support/tokens.js'
 import { createApp } from '../../lib/application.js'
-import { metrics } from '../../middleware/metrics.js'
+import { metrics } from '../../middleware/metrics/index.js'
 import { closeClass } from '../../middleware/metrics/collectors.js'
 
 async function scrape(node: TestNode): Promise<string> {

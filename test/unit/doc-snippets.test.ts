@@ -37,7 +37,7 @@ describe('documentation examples', () => {
       join(dir, 'tsconfig.json'),
       JSON.stringify({
         extends: '../../tsconfig.json',
-        compilerOptions: { noEmit: true, rootDir: '../..', paths: { wshub: ['../../lib/index.ts'], 'wshub/client': ['../../lib/client/index.ts'], 'wshub/middleware/*': ['../../middleware/*.ts'] } },
+        compilerOptions: { noEmit: true, rootDir: '../..', paths: { wshub: ['../../lib/index.ts'], 'wshub/client': ['../../lib/client/index.ts'], 'wshub/middleware/*': ['../../middleware/*.ts', '../../middleware/*/index.ts'] } },
         files, exclude: [],
       }),
     )

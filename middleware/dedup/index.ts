@@ -18,17 +18,17 @@
  * 1004 and the key stays claimed, so a later retry gets the outcome. Integer ids need no
  * such wait: frames of one connection run one at a time, so the first has always ended.
  */
-import type { Application, Middleware } from '../lib/application.js'
-import { ConfigError, type WshubConfig } from '../lib/config.js'
-import type { Context } from '../lib/context.js'
-import type { Next } from '../lib/compose.js'
-import { ErrorCode, isAppError } from '../lib/errors.js'
-import type { DedupOutcome, DedupPending } from '../lib/cluster/state.js'
-import { RecentIds, type SlotBudget } from './dedup/recent-ids.js'
+import type { Application, Middleware } from '../../lib/application.js'
+import { ConfigError, type WshubConfig } from '../../lib/config.js'
+import type { Context } from '../../lib/context.js'
+import type { Next } from '../../lib/compose.js'
+import { ErrorCode, isAppError } from '../../lib/errors.js'
+import type { DedupOutcome, DedupPending } from '../../lib/cluster/state.js'
+import { RecentIds, type SlotBudget } from './recent-ids.js'
 
-export { RecentIds, type SlotBudget } from './dedup/recent-ids.js'
+export { RecentIds, type SlotBudget } from './recent-ids.js'
 
-declare module '../lib/connection.js' {
+declare module '../../lib/connection.js' {
   interface ClientData {
     /** The integer request ids this connection sent within the dedup window. */
     dedupIds?: RecentIds

@@ -5,15 +5,15 @@
  * and key rotation on reload.
  */
 import type { IncomingMessage } from 'node:http'
-import type { Application, Middleware } from '../lib/application.js'
-import type { WshubConfig } from '../lib/config.js'
-import { ConfigError } from '../lib/config.js'
-import type { Connection, Identity } from '../lib/connection.js'
-import type { Context } from '../lib/context.js'
-import type { Next } from '../lib/compose.js'
-import { ErrorCode, HandshakeError } from '../lib/errors.js'
-import { TokenError, TokenVerifier } from '../lib/token.js'
-import { ExpiryWheel } from './auth/expiry-wheel.js'
+import type { Application, Middleware } from '../../lib/application.js'
+import type { WshubConfig } from '../../lib/config.js'
+import { ConfigError } from '../../lib/config.js'
+import type { Connection, Identity } from '../../lib/connection.js'
+import type { Context } from '../../lib/context.js'
+import type { Next } from '../../lib/compose.js'
+import { ErrorCode, HandshakeError } from '../../lib/errors.js'
+import { TokenError, TokenVerifier } from '../../lib/token.js'
+import { ExpiryWheel } from './expiry-wheel.js'
 
 /** The `auth.*` config keys; any given here win over the app's config (and stay fixed on reload). */
 export type AuthOptions = Partial<Omit<WshubConfig['auth'], 'enabled'>>

@@ -6,11 +6,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Registry } from 'prom-client'
-import type { Application, Middleware } from '../lib/application.js'
-import type { Context } from '../lib/context.js'
-import type { Next } from '../lib/compose.js'
-import { isAppError } from '../lib/errors.js'
-import { Collectors } from './metrics/collectors.js'
+import type { Application, Middleware } from '../../lib/application.js'
+import type { Context } from '../../lib/context.js'
+import type { Next } from '../../lib/compose.js'
+import { isAppError } from '../../lib/errors.js'
+import { Collectors } from './collectors.js'
 
 export interface MetricsOptions {
   /** Where the metrics are served. Default `/metrics`. */
