@@ -2,22 +2,9 @@
  * Opening a socket: the browser's WebSocket, or `ws` under Node (imported on first use,
  * so a browser never loads it), with the token where the server reads it.
  */
-import type { TokenPlacement } from './types.js'
+import type { TokenPlacement, WebSocketConstructor, WebSocketLike } from './types.js'
 
-/** What the client needs of a WebSocket: the browser API, which `ws` implements too. */
-export interface WebSocketLike {
-  readonly readyState: number
-  readonly protocol: string
-  onopen: ((event: any) => void) | null
-  onmessage: ((event: { data: unknown }) => void) | null
-  onclose: ((event: { code: number; reason: string }) => void) | null
-  onerror: ((event: any) => void) | null
-  send(data: string): void
-  close(code?: number, reason?: string): void
-}
-
-/** A WebSocket class: the browser's `WebSocket`, or `ws`'s (which also takes options with headers). */
-export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: any) => WebSocketLike
+export type { WebSocketConstructor, WebSocketLike } from './types.js'
 
 /** The subprotocol every wshub client offers; the server echoes it. */
 export const PROTOCOL_V1 = 'wshub.v1'

@@ -4,8 +4,22 @@
  */
 import type { MessageId } from '../protocol.js'
 import type { BackoffOptions } from './backoff.js'
-import type { WebSocketConstructor } from './transport.js'
 import type { WshubError } from './errors.js'
+
+/** What the client needs of a WebSocket: the browser API, which `ws` implements too. */
+export interface WebSocketLike {
+  readonly readyState: number
+  readonly protocol: string
+  onopen: ((event: any) => void) | null
+  onmessage: ((event: { data: unknown }) => void) | null
+  onclose: ((event: { code: number; reason: string }) => void) | null
+  onerror: ((event: any) => void) | null
+  send(data: string): void
+  close(code?: number, reason?: string): void
+}
+
+/** A WebSocket class: the browser's `WebSocket`, or `ws`'s (which also takes options with headers). */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: any) => WebSocketLike
 
 export type { MessageId }
 
