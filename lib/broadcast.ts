@@ -3,8 +3,7 @@
  * `send` encodes the frame once for every recipient, local and across the bus. A target
  * is immutable, so one can be kept and reused.
  */
-import { encodeDelivery } from './protocol.js'
-import { Rooms } from './rooms.js'
+import { checkRoomId, encodeDelivery } from './protocol.js'
 
 /** Where a target's frames go; implemented by the node. */
 export interface Delivery {
@@ -32,7 +31,7 @@ export class RoomTarget {
 
   /** Adds another room; a client in several of them gets the frame once. Fails with 1001 for a bad room id, as `app.to` does. */
   to(room: string): RoomTarget {
-    return new RoomTarget(this.delivery, [...this.rooms, Rooms.check(room)], this.excluded)
+    return new RoomTarget(this.delivery, [...this.rooms, checkRoomId(room)], this.excluded)
   }
 
   /** Leaves a client out. */

@@ -10,7 +10,7 @@ import { RoomTarget } from './broadcast.js'
 import type { Connection } from './connection.js'
 import { AppError, type ErrorCode } from './errors.js'
 import { encodeAck, encodeFrame, type MessageId } from './protocol.js'
-import type { JoinResult } from './rooms.js'
+import type { JoinResult } from './cluster/state.js'
 import type { MemberRecord } from './cluster/state.js'
 import { activeSpanContext, newTraceId } from './tracing.js'
 

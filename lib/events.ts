@@ -106,6 +106,16 @@ export interface AppEvents {
   rate_limited: [client: Connection, scope: 'connection' | 'user']
 }
 
+/**
+ * Where a part of the node emits its events: the app's own emitter, seen as the few
+ * events the part emits (`EventSink<Pick<AppEvents, 'room_joined' | 'room_left'>>`), so a
+ * part needs no Application and a test can hand it any `EventEmitter`.
+ */
+export interface EventSink<E> {
+  emit<K extends keyof E & string>(event: K, ...args: E[K] & unknown[]): boolean
+  listenerCount(event: keyof E & string): number
+}
+
 /** The facts every client event carries, taken from a connection now. */
 export function clientEventInfo(conn: Connection, time = Date.now()): ClientEventInfo {
   return { clientId: conn.id, userId: conn.userId, claims: conn.claims, time }

@@ -27,6 +27,12 @@ export function isValidRoomId(id: unknown): id is string {
   return typeof id === 'string' && ROOM_PATTERN.test(id)
 }
 
+/** The room id when it is valid; fails with 1001 otherwise (what `app.to(room)` and every room message check). */
+export function checkRoomId(roomId: unknown): string {
+  if (!isValidRoomId(roomId)) throw new AppError(ErrorCode.InvalidFormat, 'room_id must be 1..128 chars of [a-zA-Z0-9_.:-]')
+  return roomId
+}
+
 /** True for a valid `message_id`: integer 1..2^53-1 or a string of 1..64 chars. */
 export function isValidMessageId(id: unknown): id is MessageId {
   if (typeof id === 'number') return Number.isSafeInteger(id) && id >= 1

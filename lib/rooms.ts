@@ -4,18 +4,35 @@
  * only while it has local members there. Delivery converts a frame to bytes once and
  * writes the same bytes to every local recipient.
  */
-import type { Application } from './application.js'
 import type { Connection } from './connection.js'
 import { SharedFrame } from './shared-frame.js'
 import { AppError, ErrorCode } from './errors.js'
-import { encodeDelivery, isValidRoomId } from './protocol.js'
-import type { HistoryReplay, MemberRecord, RoomRecord } from './cluster/state.js'
-import { clientEventInfo, type RoomLeftReason } from './events.js'
+import { checkRoomId, encodeDelivery } from './protocol.js'
+import type { WshubConfig } from './config.js'
+import type { ClusterState, HistoryReplay, JoinResult, MemberRecord, RoomRecord } from './cluster/state.js'
+import { clientEventInfo, type AppEvents, type EventSink, type RoomLeftReason } from './events.js'
 
-/** What a join answers: the room's member count and, when `since` was given, whether the gap was recovered. */
-export interface JoinResult {
-  members: number
-  recovered: boolean | null
+export type { JoinResult } from './cluster/state.js'
+
+/**
+ * What Rooms uses of the node (application.ts hands it the app; a test, a MemoryState and
+ * a few stubs). `config` and `state` are read at each use: `app.reload` replaces the
+ * config (room defaults apply from the next join) and the app opens the state at `listen()`.
+ */
+export interface RoomsHost extends EventSink<Pick<AppEvents, 'room_created' | 'room_joined' | 'room_left' | 'room_deleted'>> {
+  readonly config: { readonly rooms: WshubConfig['rooms'] }
+  readonly state: ClusterState
+  readonly link: RoomsLink
+  /** Delivers presence frames: local members now, the rest over the bus. */
+  deliverToRooms(rooms: readonly string[], frame: string, except: readonly string[]): Promise<void>
+}
+
+/** The bus side of a room (ClusterLink): its subject while it has local members here, and writes the state missed. */
+export interface RoomsLink {
+  watchRoom(room: string): Promise<void>
+  unwatchRoom(room: string): Promise<void>
+  publishRoomDeleted(room: string, frame: string): Promise<void>
+  stateMissed(err: unknown): void
 }
 
 /** Options of a room made through the API or the server SDK. */
@@ -40,7 +57,7 @@ interface LocalRoom {
 export class Rooms {
   private readonly local = new Map<string, LocalRoom>()
 
-  constructor(private readonly app: Application) {}
+  constructor(private readonly app: RoomsHost) {}
 
   /** Number of rooms with members on this node. */
   get localCount(): number {
@@ -49,8 +66,7 @@ export class Rooms {
 
   /** Checks a room id, failing with 1001. */
   static check(roomId: unknown): string {
-    if (!isValidRoomId(roomId)) throw new AppError(ErrorCode.InvalidFormat, 'room_id must be 1..128 chars of [a-zA-Z0-9_.:-]')
-    return roomId
+    return checkRoomId(roomId)
   }
 
   /** A new room record with the configured defaults. */

@@ -38,6 +38,12 @@ export type JoinOutcome =
   | { status: 'full' }
   | { status: 'already_member' }
 
+/** What a join answers (`ctx.join`, `join_room`): the room's member count and, when `since` was given, whether the gap was recovered. */
+export interface JoinResult {
+  members: number
+  recovered: boolean | null
+}
+
 /** A remembered outcome of a request, for dedup: ok, or the error it ended with. */
 export type DedupOutcome = { ok: true } | { ok: false; code: number; message: string }
 
