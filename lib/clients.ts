@@ -3,9 +3,20 @@
  * page by page, look one up, kick one on whatever node it is. Every method reads or
  * writes the cluster state, so the answers are cluster-wide on every node.
  */
-import type { Application } from './application.js'
-import type { ClientRecord } from './cluster/state.js'
+import type { ClientRecord, ClusterState } from './cluster/state.js'
 import type { Connection, Identity } from './connection.js'
+
+/**
+ * What Clients uses of the node (application.ts hands it the app). `state` is read at
+ * each use: the app opens it at `listen()`.
+ */
+export interface ClientsHost {
+  readonly state: ClusterState
+  /** Writes a local client's new identity into the state (ClusterLink.updateClient). */
+  readonly link: { updateClient(conn: Connection): Promise<void> }
+  /** Closes a client with 4000 on whatever node it is (the app's delivery). */
+  kick(clientId: string, reason: string): Promise<void>
+}
 
 /** A client as the cluster knows it, with the rooms it is in. */
 export type ClientInfo = ClientRecord & { rooms: string[] }
@@ -30,7 +41,7 @@ export const MAX_PAGE = 1000
  * ```
  */
 export class Clients {
-  constructor(private readonly app: Application) {}
+  constructor(private readonly app: ClientsHost) {}
 
   /** Connected clients across the cluster. */
   count(): Promise<number> {

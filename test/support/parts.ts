@@ -45,3 +45,4 @@ export function fakeConnection(id: string, nodeId: string, identity: Partial<Ide
 export function eventEmitter(): EventEmitter<AppEvents> {
   return new EventEmitter<AppEvents>()
 }
+

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict'
 import { createApp, type Application } from '../../lib/application.js'
 import { MemoryState } from '../../lib/cluster/memory.js'
 import { testLogger } from '../support/node.js'
+import { Clients, clientRecordOf } from '../../lib/clients.js'
+import { memberOf } from '../../lib/rooms.js'
+import { fakeConnection } from '../support/parts.js'
 
 /** An app (not listening) over a memory state holding clients of two nodes. */
 async function appWithClients(n: number): Promise<{ app: Application; state: MemoryState }> {
@@ -58,5 +61,27 @@ describe('Clients.kick', () => {
   it('fails with code 4000 for a client no node holds', async () => {
     const { app } = await appWithClients(0)
     await assert.rejects(app.clients.kick('node-b.nobody'), (err: { code?: number }) => err.code === 4000)
+  })
+})
+
+describe('Clients without an Application', () => {
+  it('counts and lists from the state it is given, writes a new identity through its link, and kicks through its host', async () => {
+    const state = new MemoryState()
+    const kicked: string[] = []
+    const clients = new Clients({
+      state,
+      link: { updateClient: async (conn) => void (await state.updateClient(clientRecordOf(conn))) },
+      kick: async (clientId, reason) => void kicked.push(`${clientId} ${reason}`),
+    })
+    const { conn } = fakeConnection('n1.a', 'n1')
+    await state.addClient(clientRecordOf(conn))
+    await state.join('lobby', memberOf(conn), { id: 'lobby', name: 'lobby', max_clients: 0, presence_events: null, created_at: 1 })
+    assert.equal(await clients.count(), 1)
+    await clients.setIdentity(conn, { userId: 'ann', username: 'Ann', permissions: [], claims: null, expiresAt: null })
+    assert.equal(conn.userId, 'ann')
+    assert.deepEqual(await clients.get('n1.a'), { ...clientRecordOf(conn), user_id: 'ann', rooms: ['lobby'] })
+    assert.deepEqual(await state.members('lobby'), [{ client_id: 'n1.a', user_id: 'ann', node_id: 'n1' }])
+    await clients.kick('n1.a', 'banned')
+    assert.deepEqual(kicked, ['n1.a banned'])
   })
 })
