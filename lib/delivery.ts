@@ -4,8 +4,9 @@
  * (`SharedFrame`), the same bytes go to every local recipient, and the rest of the
  * cluster gets one envelope.
  */
-import type { Application } from './application.js'
 import type { BusEnvelope } from './bus/bus.js'
+import type { ClusterState } from './cluster/state.js'
+import type { Connection } from './connection.js'
 import { nodeOfClient } from './client-id.js'
 import { AppError, ErrorCode } from './errors.js'
 import { encodeDelivery } from './protocol.js'
@@ -18,10 +19,43 @@ import { SharedFrame } from './shared-frame.js'
  */
 export type DeliveryWrapper = (envelope: BusEnvelope, deliver: (envelope: BusEnvelope) => void) => void
 
+/**
+ * What Delivery uses of the node (application.ts hands it the app; a test, its parts):
+ * the local members of rooms, the local clients, and the bus. `state` is read at each
+ * use: the app opens it at `listen()`.
+ */
+export interface DeliveryHost {
+  readonly nodeId: string
+  readonly state: ClusterState
+  readonly rooms: DeliveryRooms
+  readonly server: LocalClients
+  readonly link: DeliveryLink
+}
+
+/** The local side of rooms (Rooms). */
+export interface DeliveryRooms {
+  deliverLocal(rooms: readonly string[], frame: SharedFrame, except: readonly string[]): number
+  dropLocal(roomId: string, frame: SharedFrame): void
+}
+
+/** This node's clients (WsServer). */
+export interface LocalClients {
+  readonly connections: ReadonlyMap<string, Connection>
+  sendToAll(frame: SharedFrame, except: readonly string[]): void
+}
+
+/** The way to the other nodes (ClusterLink). */
+export interface DeliveryLink {
+  publishRooms(rooms: readonly string[], frame: string, except: readonly string[]): Promise<void>
+  publishBroadcast(frame: string, except: readonly string[]): Promise<void>
+  publishDirect(nodeId: string, to: string, frame: string): Promise<void>
+  publishKick(nodeId: string, to: string, code: number, reason: string): Promise<void>
+}
+
 export class Delivery {
   private wrapper: DeliveryWrapper | null = null
 
-  constructor(private readonly app: Application) {
+  constructor(private readonly app: DeliveryHost) {
     this.deliverNow = this.deliverNow.bind(this)
   }
 
