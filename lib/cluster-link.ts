@@ -4,13 +4,38 @@
  * once delivery, the heartbeat into the shared state and the sweep of dead nodes, and
  * the repair after an outage (the node writes its clients and memberships back).
  */
-import type { Application } from './application.js'
-import { decodeEnvelope, encodeEnvelope, newEnvelopeId, SeenIds, subjects, type BusEnvelope, type BusMessage, type BusStatus } from './bus/bus.js'
+import type { Logger } from 'pino'
+import { decodeEnvelope, encodeEnvelope, newEnvelopeId, SeenIds, subjects, type Bus, type BusEnvelope, type BusMessage, type BusStatus } from './bus/bus.js'
 import { resyncNode, type LocalClient } from './cluster/resync.js'
+import type { ClusterState, RoomRecord } from './cluster/state.js'
 import { clientRecordOf } from './clients.js'
+import type { WshubConfig } from './config.js'
 import type { Connection } from './connection.js'
+import type { AppEvents, EventSink } from './events.js'
 import { encodeDelivery } from './protocol.js'
 import { currentTraceparent } from './tracing.js'
+
+/**
+ * What the link uses of the node (application.ts hands it the app; a test, a MemoryBus,
+ * a MemoryState and its parts). `config`, `bus` and `state` are read at each use: the app
+ * opens the bus and the state at `listen()`, and `app.reload` replaces the config
+ * (`rooms.presence_events` applies at the next sweep; `cluster.*` needs a restart).
+ */
+export interface LinkHost extends EventSink<Pick<AppEvents, 'bus_status' | 'bus_error' | 'bus_published' | 'bus_received' | 'history_missed'>> {
+  readonly nodeId: string
+  readonly config: Pick<WshubConfig, 'cluster' | 'rooms'>
+  readonly bus: Bus
+  readonly state: ClusterState
+  readonly log: Logger
+  /** This node's connections, for the heartbeat's count and the write-back after an outage (WsServer). */
+  readonly server: { readonly size: number; everyConnection(): Iterable<Connection> }
+  /** The records of the rooms this node has members in, for the write-back (Rooms). */
+  readonly rooms: { recordOf(roomId: string): RoomRecord | null }
+  /** Where envelopes from other nodes go (Delivery). */
+  readonly delivery: { fromBus(envelope: BusEnvelope): void }
+  /** Delivers the member_left of members of dead nodes. */
+  deliverToRooms(rooms: readonly string[], frame: string, except: readonly string[]): Promise<void>
+}
 
 /**
  * Dead nodes are looked for at least this often, whatever the TTL, so their members are
@@ -39,7 +64,7 @@ export class ClusterLink {
   private sweeping: Promise<void> | null = null
   private stopped = false
 
-  constructor(private readonly app: Application) {
+  constructor(private readonly app: LinkHost) {
     this.subject = subjects(app.config.cluster.prefix)
     this.onPayload = this.onPayload.bind(this)
     this.onStatus = this.onStatus.bind(this)
