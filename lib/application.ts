@@ -18,7 +18,7 @@ import { RoomTarget } from './broadcast.js'
 import { WsServer } from './server.js'
 import { ClusterLink } from './cluster-link.js'
 import { Delivery, type DeliveryWrapper } from './delivery.js'
-import { FrameRunner } from './frame-runner.js'
+import { FrameRunner, type RejectHook } from './frame-runner.js'
 import type { Bus } from './bus/bus.js'
 import type { ClusterState } from './cluster/state.js'
 import { openBackends } from './backends.js'
@@ -26,7 +26,6 @@ import { MemoryBus } from './bus/memory.js'
 import { MemoryState } from './cluster/memory.js'
 import { Router, type Handler, type RouteOptions } from '../middleware/router.js'
 import type { Connection, Identity } from './connection.js'
-import type { AppError } from './errors.js'
 import { registerBuiltinRoutes } from './builtin-routes.js'
 import { defaultChain } from '../middleware/index.js'
 import type { AppEvents } from './events.js'
@@ -36,6 +35,13 @@ import { applyReload, type ReloadResult } from './reload.js'
 
 export type { AppEvents } from './events.js'
 export type { DeliveryWrapper } from './delivery.js'
+export type { RejectHook } from './frame-runner.js'
+
+// `ctx.app` is the whole app: context.ts declares the type empty and uses only its ContextHost.
+declare module './context.js' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-interface
+  interface ContextApp extends Application {}
+}
 
 /**
  * A middleware: `async (ctx, next) => { ...; await next(); ... }`. It may carry a
@@ -52,13 +58,6 @@ export interface Middleware {
  * identity to use, or throws a `HandshakeError` to refuse with its status.
  */
 export type HandshakeHook = (req: IncomingMessage, identity: Identity) => Identity | Promise<Identity>
-
-/**
- * Runs for each frame refused at the envelope (not JSON, binary with no codec, a bad
- * `message_type` or `message_id`), before it is answered; returns an error to answer it
- * with instead (the rate limiter's 1005), or null to answer the envelope error.
- */
-export type RejectHook = (client: Connection, code: number) => AppError | null
 
 /** An HTTP handler; returns false when it did not handle the request. */
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>

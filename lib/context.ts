@@ -5,13 +5,11 @@
  * the state object) are made on first use.
  */
 import type { Logger } from 'pino'
-import type { Application } from './application.js'
-import { RoomTarget } from './broadcast.js'
+import type { RoomTarget } from './broadcast.js'
 import type { Connection } from './connection.js'
 import { AppError, type ErrorCode } from './errors.js'
 import { encodeAck, encodeFrame, type MessageId } from './protocol.js'
-import type { JoinResult } from './cluster/state.js'
-import type { MemberRecord } from './cluster/state.js'
+import type { JoinResult, MemberRecord } from './cluster/state.js'
 import { activeSpanContext, newTraceId } from './tracing.js'
 
 /**
@@ -26,8 +24,33 @@ import { activeSpanContext, newTraceId } from './tracing.js'
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface State {}
 
+/**
+ * What a context uses of its app: the logger its `log` is a child of, and the room and
+ * delivery helpers its methods call.
+ */
+export interface ContextHost {
+  readonly log: Logger
+  readonly rooms: {
+    join(conn: Connection, roomId: string, since: number | null): Promise<JoinResult>
+    leave(conn: Connection, roomId: string): Promise<void>
+    members(roomId: string): Promise<MemberRecord[] | null>
+  }
+  to(roomId: string): RoomTarget
+  broadcast(type: string, data: unknown): Promise<void>
+  sendTo(clientId: string, type: string, data: unknown): Promise<void>
+}
+
+/**
+ * The type of `ctx.app`, which is the whole `Application`: application.ts merges it in
+ * here (`interface ContextApp extends Application`), so that this file, which uses only
+ * {@link ContextHost}, does not import application.ts (which imports it).
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface ContextApp {}
+
 export class Context<D = any> {
-  readonly app: Application
+  /** The application that runs the frame. */
+  readonly app: ContextApp & ContextHost
   readonly client: Connection
   /** The frame's `message_type`. */
   readonly type: string
@@ -43,8 +66,9 @@ export class Context<D = any> {
   private stateValue: State | null
   private logValue: Logger | null
 
-  constructor(app: Application, client: Connection, type: string, data: D, messageId: MessageId | null) {
-    this.app = app
+  constructor(app: ContextHost, client: Connection, type: string, data: D, messageId: MessageId | null) {
+    // The frame runner makes contexts with the app as their host (the only host outside unit tests).
+    this.app = app as ContextApp & ContextHost
     this.client = client
     this.type = type
     this.data = data

@@ -5,10 +5,11 @@
  * an `ack`, or an `error`), and the one place where a thrown error becomes an `error`
  * envelope.
  */
-import type { Application } from './application.js'
+import type { Composed } from './compose.js'
 import { CloseCode, type Connection } from './connection.js'
-import { Context } from './context.js'
-import { ErrorCode, isAppError } from './errors.js'
+import { Context, type ContextHost } from './context.js'
+import { ErrorCode, isAppError, type AppError } from './errors.js'
+import type { AppEvents, EventSink } from './events.js'
 import { encodeError, type Envelope, type MessageId } from './protocol.js'
 
 /** Frames one connection may have waiting behind the one in the chain. */
@@ -16,8 +17,30 @@ export const MAX_BACKLOG = 1024
 // What dispatch answers for a frame that waits in the backlog: nothing to wait for.
 const QUEUED: Promise<void> = Promise.resolve()
 
+/**
+ * Runs for each frame refused at the envelope (not JSON, binary with no codec, a bad
+ * `message_type` or `message_id`), before it is answered; returns an error to answer it
+ * with instead (the rate limiter's 1005), or null to answer the envelope error.
+ */
+export type RejectHook = (client: Connection, code: number) => AppError | null
+
+/**
+ * What the runner uses of the app (application.ts hands it the app itself): the chain, the
+ * debug switch and the in-flight count, read or changed per frame, and what each frame's
+ * context uses.
+ */
+export interface FrameHost extends ContextHost, EventSink<Pick<AppEvents, 'message' | 'error' | 'frame_rejected'>> {
+  /** `log.level` is debug or finer: per-frame logs are on. */
+  readonly debug: boolean
+  /** The composed chain (composed again after a `use()`). */
+  readonly composed: Composed<Context>
+  /** Frames whose chain has not settled yet: the drain waits for none. */
+  inFlight: number
+  readonly rejectHooks: readonly RejectHook[]
+}
+
 export class FrameRunner {
-  constructor(private readonly app: Application) {}
+  constructor(private readonly app: FrameHost) {}
 
   /**
    * Runs one valid envelope through the chain. Frames of one connection run in the order
