@@ -5,7 +5,6 @@
  */
 import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import { compose, type Composed, type Next } from './compose.js'
@@ -15,7 +14,8 @@ import { createLogger } from './logger.js'
 import type { Envelope, MessageId } from './protocol.js'
 import { Rooms } from './rooms.js'
 import { RoomTarget } from './broadcast.js'
-import { WsServer } from './server.js'
+import { WsServer, type HandshakeHook } from './server.js'
+import type { HttpHandler } from './http-listeners.js'
 import { ClusterLink } from './cluster-link.js'
 import { Delivery, type DeliveryWrapper } from './delivery.js'
 import { FrameRunner, type RejectHook } from './frame-runner.js'
@@ -25,7 +25,7 @@ import { openBackends } from './backends.js'
 import { MemoryBus } from './bus/memory.js'
 import { MemoryState } from './cluster/memory.js'
 import { Router, type Handler, type RouteOptions } from '../middleware/router.js'
-import type { Connection, Identity } from './connection.js'
+import type { Connection } from './connection.js'
 import { registerBuiltinRoutes } from './builtin-routes.js'
 import { defaultChain } from '../middleware/index.js'
 import type { AppEvents } from './events.js'
@@ -36,6 +36,8 @@ import { applyReload, type ReloadResult } from './reload.js'
 export type { AppEvents } from './events.js'
 export type { DeliveryWrapper } from './delivery.js'
 export type { RejectHook } from './frame-runner.js'
+export type { HandshakeHook } from './server.js'
+export type { HttpHandler } from './http-listeners.js'
 
 // `ctx.app` is the whole app: context.ts declares the type empty and uses only its ContextHost.
 declare module './context.js' {
@@ -52,15 +54,6 @@ export interface Middleware {
   (ctx: Context, next: Next): unknown
   setup?(app: Application): void
 }
-
-/**
- * Runs before the upgrade with the HTTP request and the identity so far; returns the
- * identity to use, or throws a `HandshakeError` to refuse with its status.
- */
-export type HandshakeHook = (req: IncomingMessage, identity: Identity) => Identity | Promise<Identity>
-
-/** An HTTP handler; returns false when it did not handle the request. */
-export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>
 
 export interface AppOptions {
   /** Install the default chain (trace → metrics → auth → rate-limit → dedup). Default true. */

@@ -7,10 +7,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
-import type { Application } from './application.js'
+import type { Logger } from 'pino'
 import { ErrorCode } from './errors.js'
+import type { AppEvents, EventSink } from './events.js'
 import { pathOf, refuseUpgrade } from './upgrade.js'
-import { ConfigError } from './config.js'
+import { ConfigError, type WshubConfig } from './config.js'
 import { formatHostPort, parseHostPort } from './host-port.js'
 
 const CLIENT_ERRORS: Record<number, string> = {
@@ -21,11 +22,27 @@ const CLIENT_ERRORS: Record<number, string> = {
 
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void
 
+/** An HTTP handler; returns false when it did not handle the request. */
+export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>
+
+/**
+ * What the listeners use of the app (application.ts hands it the app, through the
+ * server). The handler lists are read per request, so a handler added after `listen()` answers.
+ */
+export interface ListenersHost extends EventSink<Pick<AppEvents, 'http_refused'>> {
+  readonly config: Pick<WshubConfig, 'http' | 'ws'>
+  readonly log: Logger
+  /** Every HTTP handler, in order (what the admin listener, or the only listener, tries). */
+  readonly httpHandlers: readonly HttpHandler[]
+  /** The handlers that also answer on the main port when an admin listener is open. */
+  readonly publicHttpHandlers: readonly HttpHandler[]
+}
+
 export class HttpListeners {
   private readonly http: Server
   private adminHttp: Server | null = null
 
-  constructor(private readonly app: Application, onUpgrade: UpgradeHandler) {
+  constructor(private readonly app: ListenersHost, onUpgrade: UpgradeHandler) {
     // Node drops a request whose headers are late only when its connections check runs,
     // every 30 s by default: a slow-loris upgrade would outlive handshake_timeout_ms by that much.
     const checkEvery = Math.min(30_000, Math.max(100, Math.floor(app.config.http.handshake_timeout_ms / 4)))

@@ -9,19 +9,59 @@ import type { IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
-import type { Application } from './application.js'
+import type { Logger } from 'pino'
 import { newClientId } from './client-id.js'
+import type { ClusterState } from './cluster/state.js'
+import type { WshubConfig } from './config.js'
 import { Connection, CloseCode, type ConnectionHost, type Identity } from './connection.js'
 import { HandshakeError } from './errors.js'
 import type { SharedFrame } from './shared-frame.js'
-import { EnvelopeError, parseEnvelope, validateEnvelope, encodeFrame, typeOfFrame } from './protocol.js'
+import { EnvelopeError, parseEnvelope, validateEnvelope, encodeFrame, typeOfFrame, type Envelope, type MessageId } from './protocol.js'
 import { checkAdmission, refuseUpgrade, remoteAddressOf } from './upgrade.js'
 import { ErrorCode } from './errors.js'
-import { clientEventInfo } from './events.js'
+import { clientEventInfo, type AppEvents, type EventSink } from './events.js'
 import { Heartbeat } from './heartbeat.js'
 import { MAX_BACKLOG } from './frame-runner.js'
 import { drainConnections } from './shutdown.js'
-import { HttpListeners } from './http-listeners.js'
+import { HttpListeners, type HttpHandler } from './http-listeners.js'
+
+/**
+ * Runs before the upgrade with the HTTP request and the identity so far; returns the
+ * identity to use, or throws a `HandshakeError` to refuse with its status.
+ */
+export type HandshakeHook = (req: IncomingMessage, identity: Identity) => Identity | Promise<Identity>
+
+/** The events the server and its listeners emit. */
+type ServerEvents = Pick<
+  AppEvents,
+  'connection' | 'disconnect' | 'heartbeat_missed' | 'slow_consumer' | 'frame_in' | 'frame_out' | 'send_dropped' | 'http_refused'
+>
+
+/**
+ * What the server uses of the app (application.ts hands it the app itself). Per frame it
+ * reads `debug` and `binaryCodec` and calls `dispatch` or `reject`; `config` and `state`
+ * are read at each use (`app.reload` replaces the config: connection limits and anonymous
+ * permissions apply to the next handshake; the app opens the state at `listen()`).
+ */
+export interface ServerHost extends EventSink<ServerEvents> {
+  readonly nodeId: string
+  readonly config: Pick<WshubConfig, 'http' | 'ws' | 'auth' | 'heartbeat'>
+  readonly log: Logger
+  readonly debug: boolean
+  readonly state: ClusterState
+  readonly binaryCodec: ((frame: Buffer) => unknown) | null
+  readonly handshakeHooks: readonly HandshakeHook[]
+  readonly httpHandlers: readonly HttpHandler[]
+  readonly publicHttpHandlers: readonly HttpHandler[]
+  /** Frames whose chain has not settled yet: the drain waits for none. */
+  readonly inFlight: number
+  /** Takes a closed connection out of its rooms (Rooms). */
+  readonly rooms: { leaveAll(conn: Connection): Promise<void> }
+  /** Notes a write the cluster state missed (ClusterLink). */
+  readonly link: { stateMissed(err: unknown): void }
+  dispatch(client: Connection, envelope: Envelope): Promise<void>
+  reject(client: Connection, code: number, message: string, messageId: MessageId | null): void
+}
 
 const kConnection = Symbol('wshub.connection')
 const kServer = Symbol('wshub.server')
@@ -81,7 +121,7 @@ export class WsServer implements ConnectionHost {
   private heartbeat: Heartbeat | null = null
   private readonly cleanups = new Set<Promise<void>>()
 
-  constructor(private readonly app: Application) {
+  constructor(private readonly app: ServerHost) {
     const { ws } = app.config
     this.maxBufferedBytes = ws.max_buffered_bytes
     this.wss = new WebSocketServer({
