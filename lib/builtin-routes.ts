@@ -2,12 +2,29 @@
  * The built-in message types of PROTOCOL.md section 3, registered through the same
  * `app.route` a user calls. `auth` belongs to the auth middleware.
  */
-import type { Application } from './application.js'
+import type { Handler, RouteOptions } from '../middleware/router.js'
+import type { WshubConfig } from './config.js'
 import type { Context } from './context.js'
 import { AppError, ErrorCode } from './errors.js'
 import { encodeData } from './protocol.js'
 import { Rooms } from './rooms.js'
-import { MissingRoomError, StateUnavailableError } from './cluster/state.js'
+import { MissingRoomError, StateUnavailableError, type ClusterState } from './cluster/state.js'
+
+/**
+ * What the built-in routes use of the app (application.ts hands it the app itself):
+ * `route` to register them and, for `room_message`, the history and the delivery. `config`
+ * and `state` are read per message: `app.reload` replaces the config (`rooms.history_size`
+ * applies to the next message) and the app opens the state at `listen()`.
+ */
+export interface BuiltinRoutesHost {
+  route(type: string, handler: Handler): unknown
+  route(type: string, options: RouteOptions, handler: Handler): unknown
+  readonly config: { readonly rooms: WshubConfig['rooms'] }
+  readonly state: ClusterState
+  /** Notes what the state missed, and a message its room's history could not keep (ClusterLink). */
+  readonly link: { stateMissed(err: unknown): void; historyMissed(err: unknown): void }
+  deliverToRooms(rooms: readonly string[], frame: string, except: readonly string[]): Promise<void>
+}
 
 function field(ctx: Context, name: string): unknown {
   const data = ctx.data
@@ -47,13 +64,15 @@ async function leaveRoom(ctx: Context): Promise<void> {
   ctx.reply('room_left', { room_id: roomId, status: 'left' })
 }
 
-async function roomMessage(ctx: Context): Promise<void> {
-  const roomId = Rooms.check(field(ctx, 'room_id'))
-  const content = required(ctx, 'content')
-  if (!ctx.client.rooms.has(roomId)) throw new AppError(ErrorCode.NotInRoom, `not in room ${roomId}`)
-  const app = ctx.app
-  const payload = { room_id: roomId, content, sender_id: ctx.client.id, sender_user_id: ctx.client.userId }
-  await app.deliverToRooms([roomId], await roomMessageFrame(app, roomId, payload), [ctx.client.id])
+/** The `room_message` handler, made once per app. */
+function roomMessageHandler(app: BuiltinRoutesHost): Handler {
+  return async function roomMessage(ctx: Context): Promise<void> {
+    const roomId = Rooms.check(field(ctx, 'room_id'))
+    const content = required(ctx, 'content')
+    if (!ctx.client.rooms.has(roomId)) throw new AppError(ErrorCode.NotInRoom, `not in room ${roomId}`)
+    const payload = { room_id: roomId, content, sender_id: ctx.client.id, sender_user_id: ctx.client.userId }
+    await app.deliverToRooms([roomId], await roomMessageFrame(app, roomId, payload), [ctx.client.id])
+  }
 }
 
 /**
@@ -62,7 +81,7 @@ async function roomMessage(ctx: Context): Promise<void> {
  * section 6: local delivery goes on): the message is kept in no history, and reaches the
  * other nodes only if the bus is up. Any other failure of the history fails the request.
  */
-async function roomMessageFrame(app: Application, roomId: string, payload: Record<string, unknown>): Promise<string> {
+async function roomMessageFrame(app: BuiltinRoutesHost, roomId: string, payload: Record<string, unknown>): Promise<string> {
   const size = app.config.rooms.history_size
   const now = Date.now()
   // Encoded once, and before an offset is taken: data too deep to encode (1001) leaves no gap.
@@ -105,7 +124,8 @@ async function roomMembers(ctx: Context): Promise<void> {
 }
 
 /** Registers every built-in route on the app. */
-export function registerBuiltinRoutes(app: Application): void {
+export function registerBuiltinRoutes(app: BuiltinRoutesHost): void {
+  const roomMessage = roomMessageHandler(app)
   app.route('ping', ping)
   app.route('join_room', joinRoom)
   app.route('leave_room', leaveRoom)
