@@ -8,16 +8,37 @@
  */
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Application, HttpHandler } from './application.js'
 import { checkAdmin } from './admin-auth.js'
+import type { BusStatus } from './bus/bus.js'
 import { ErrorCode, isAppError } from './errors.js'
 import { HttpError, readJsonBody, sendError, sendJson } from './http-body.js'
-import { MAX_PAGE } from './clients.js'
-import type { RoomRecord } from './cluster/state.js'
-import type { RoomOptions } from './rooms.js'
+import type { HttpHandler } from './http-listeners.js'
+import { MAX_PAGE, type Clients } from './clients.js'
+import type { NodeRecord, RoomRecord } from './cluster/state.js'
+import type { RoomOptions, Rooms } from './rooms.js'
+import type { WshubConfig } from './config.js'
+
+/**
+ * What the HTTP API uses of the app (application.ts hands it the app itself): the server
+ * SDK it serves, the figures it reports, and `onHttp` to install itself. `config` is read
+ * per request (`app.reload` replaces it: a new admin token applies at once); `bus` and
+ * `state` are read per request too (the app opens them at `listen()`).
+ */
+export interface HttpApiHost {
+  readonly nodeId: string
+  readonly config: WshubConfig
+  readonly bus: { readonly status: BusStatus }
+  readonly state: { nodes(): Promise<NodeRecord[]> }
+  readonly rooms: Pick<Rooms, 'list' | 'create' | 'delete'>
+  readonly clients: Pick<Clients, 'count' | 'list' | 'kick'>
+  /** This node's connections, counted. */
+  readonly server: { readonly size: number }
+  broadcast(type: string, data: unknown): Promise<void>
+  onHttp(handler: HttpHandler, options?: { admin?: boolean }): unknown
+}
 
 type Params = Record<string, string>
-type RouteHandler = (app: Application, req: IncomingMessage, res: ServerResponse, params: Params, query: URLSearchParams) => Promise<void>
+type RouteHandler = (app: HttpApiHost, req: IncomingMessage, res: ServerResponse, params: Params, query: URLSearchParams) => Promise<void>
 
 interface Route {
   /** Path segments; a segment starting with `:` captures. */
@@ -38,7 +59,7 @@ const statusOfCode: Record<number, number> = {
 
 // Routes.
 
-async function health(app: Application, _req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function health(app: HttpApiHost, _req: IncomingMessage, res: ServerResponse): Promise<void> {
   const up = app.bus.status === 'up'
   sendJson(res, up ? 200 : 503, {
     status: up ? 'ok' : 'degraded',
@@ -49,14 +70,14 @@ async function health(app: Application, _req: IncomingMessage, res: ServerRespon
   })
 }
 
-async function broadcast(app: Application, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function broadcast(app: HttpApiHost, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = objectBody(await readJsonBody(req), ['message'])
   if (!('message' in body)) throw badRequest('message is required: {"message": <any JSON>}')
   await app.broadcast('broadcast', { message: body.message })
   sendJson(res, 202, { status: 'accepted' })
 }
 
-async function stats(app: Application, _req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function stats(app: HttpApiHost, _req: IncomingMessage, res: ServerResponse): Promise<void> {
   const [cluster, rooms, beats] = await Promise.all([app.clients.count(), app.rooms.list(), app.state.nodes()])
   // Each node's count is as of its last heartbeat (every node_ttl_ms / 3); this node's own is known now.
   const local = app.server.size
@@ -68,13 +89,13 @@ function roomView(room: RoomRecord & { members: number }) {
   return { id: room.id, name: room.name, max_clients: room.max_clients, presence_events: room.presence_events, members: room.members }
 }
 
-async function listRooms(app: Application, _req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function listRooms(app: HttpApiHost, _req: IncomingMessage, res: ServerResponse): Promise<void> {
   const rooms = await app.rooms.list()
   rooms.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   sendJson(res, 200, rooms.map(roomView))
 }
 
-async function createRoom(app: Application, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function createRoom(app: HttpApiHost, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = objectBody(await readJsonBody(req), ['id', 'name', 'max_clients', 'presence_events'])
   const { id, name, max_clients, presence_events } = body
   if (typeof id !== 'string') throw badRequest('id is required: a string of 1..128 chars of [a-zA-Z0-9_.:-]')
@@ -95,12 +116,12 @@ async function createRoom(app: Application, req: IncomingMessage, res: ServerRes
   sendJson(res, 201, roomView({ ...room, members: 0 }), { location: `/api/rooms/${encodeURIComponent(room.id)}` })
 }
 
-async function deleteRoom(app: Application, _req: IncomingMessage, res: ServerResponse, params: Params): Promise<void> {
+async function deleteRoom(app: HttpApiHost, _req: IncomingMessage, res: ServerResponse, params: Params): Promise<void> {
   await app.rooms.delete(params.id!)
   sendJson(res, 204)
 }
 
-async function listClients(app: Application, _req: IncomingMessage, res: ServerResponse, _params: Params, query: URLSearchParams): Promise<void> {
+async function listClients(app: HttpApiHost, _req: IncomingMessage, res: ServerResponse, _params: Params, query: URLSearchParams): Promise<void> {
   const rawLimit = query.get('limit')
   let limit = 100
   if (rawLimit !== null) {
@@ -117,7 +138,7 @@ async function listClients(app: Application, _req: IncomingMessage, res: ServerR
   })
 }
 
-async function kickClient(app: Application, _req: IncomingMessage, res: ServerResponse, params: Params): Promise<void> {
+async function kickClient(app: HttpApiHost, _req: IncomingMessage, res: ServerResponse, params: Params): Promise<void> {
   await app.clients.kick(params.id!, 'kicked by an administrator')
   sendJson(res, 204)
 }
@@ -193,7 +214,7 @@ function toHttpError(err: unknown): HttpError | null {
  * installHttpApi(app)
  * ```
  */
-export function installHttpApi(app: Application): void {
+export function installHttpApi(app: HttpApiHost): void {
   app.onHttp(httpApi(app, compile(table), true), { admin: true })
   // /health answers on the main port too when http.admin_address opens an admin listener:
   // a load balancer checks the port it routes to. (Without one, the handler above has it.)
@@ -201,7 +222,7 @@ export function installHttpApi(app: Application): void {
 }
 
 /** Serves the routes; `/api/*` (behind the admin check) only when `api` is true. */
-function httpApi(app: Application, routes: Route[], api: boolean): HttpHandler {
+function httpApi(app: HttpApiHost, routes: Route[], api: boolean): HttpHandler {
   return async function httpApi(req, res) {
     const raw = req.url ?? '/'
     const cut = raw.indexOf('?')
