@@ -11,13 +11,30 @@
  */
 import { watch, type FSWatcher } from 'node:fs'
 import { basename, dirname, resolve } from 'node:path'
-import type { Application } from './application.js'
+import type { Logger } from 'pino'
 import { loadConfig, resolveConfig, type ConfigInput, type WshubConfig } from './config.js'
+import type { AppEvents, EventSink } from './events.js'
 
 /** What a reload changed: keys now in force, and changed keys kept as they were until a restart. */
 export interface ReloadResult {
   applied: string[]
   restartRequired: string[]
+}
+
+/** What a reload changes (`app.reload` hands it the app itself): the config in force, the log level, and who is told. */
+export interface ReloadTarget extends EventSink<Pick<AppEvents, 'reload'>> {
+  config: WshubConfig
+  readonly log: Logger
+  setLogLevel(level: string): void
+}
+
+/** What reloading from a file uses of the app: its `reload`, its log, and the `reload` event (to follow `config.watch`). */
+export interface Reloadable {
+  readonly config: WshubConfig
+  readonly log: Logger
+  reload(config: WshubConfig): ReloadResult
+  on(event: 'reload', listener: (config: WshubConfig, previous: WshubConfig) => void): unknown
+  off(event: 'reload', listener: (config: WshubConfig, previous: WshubConfig) => void): unknown
 }
 
 /** Keys, or key prefixes ending in `.`, that only a restart changes. */
@@ -58,7 +75,7 @@ function same(a: unknown, b: unknown): boolean {
  * Validates and puts a configuration in force (what `app.reload` does). Throws a
  * `ConfigError` naming the bad key, logged at error, and then nothing has changed.
  */
-export function applyReload(app: Application, input: WshubConfig): ReloadResult {
+export function applyReload(app: ReloadTarget, input: WshubConfig): ReloadResult {
   let next: WshubConfig
   try {
     next = resolveConfig(input as ConfigInput)
@@ -95,7 +112,7 @@ export function applyReload(app: Application, input: WshubConfig): ReloadResult 
  * process.on('SIGUSR2', () => reloadFromFile(app, 'wshub.yaml'))
  * ```
  */
-export function reloadFromFile(app: Application, file: string | undefined): ReloadResult | null {
+export function reloadFromFile(app: Reloadable, file: string | undefined): ReloadResult | null {
   let config: WshubConfig
   try {
     config = loadConfig(file)
@@ -114,7 +131,7 @@ export function reloadFromFile(app: Application, file: string | undefined): Relo
 const SETTLE_MS = 100
 
 /** Reloads when the file changes. Watches its folder, so a file replaced by rename is still seen. */
-export function watchConfigFile(app: Application, file: string): FSWatcher {
+export function watchConfigFile(app: Reloadable, file: string): FSWatcher {
   const path = resolve(file)
   const name = basename(path)
   let timer: NodeJS.Timeout | null = null
@@ -141,7 +158,7 @@ export function watchConfigFile(app: Application, file: string): FSWatcher {
  * const stopReloading = installReload(app, 'wshub.yaml')
  * ```
  */
-export function installReload(app: Application, file: string | undefined): () => void {
+export function installReload(app: Reloadable, file: string | undefined): () => void {
   let watcher: FSWatcher | null = null
   const syncWatch = (config: WshubConfig) => {
     if (file === undefined) return

@@ -7,7 +7,9 @@ import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import { createApp, type Application } from '../../lib/application.js'
 import { ConfigError, resolveConfig, type ConfigInput, type WshubConfig } from '../../lib/config.js'
-import { needsRestart, reloadFromFile } from '../../lib/reload.js'
+import { applyReload, needsRestart, reloadFromFile, type ReloadTarget } from '../../lib/reload.js'
+import type { AppEvents } from '../../lib/events.js'
+import { EventEmitter } from 'node:events'
 
 /** An app (not listening) whose log lines are kept. */
 function appWithLog(config: ConfigInput = {}): { app: Application; lines: Array<Record<string, unknown>> } {
@@ -160,5 +162,29 @@ describe('reloadFromFile', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
+  })
+})
+
+describe('applyReload without an Application', () => {
+  it('puts the new config in force on any target, keeps restart-only keys, sets a changed log level and emits reload', () => {
+    const events = new EventEmitter<AppEvents>()
+    const levels: string[] = []
+    const target: ReloadTarget = {
+      config: resolveConfig({ rooms: { default_max_clients: 1 }, http: { port: 9001 } }),
+      log: pino({ level: 'silent' }),
+      setLogLevel: (level) => void levels.push(level),
+      emit: events.emit.bind(events),
+      listenerCount: events.listenerCount.bind(events),
+    }
+    const previous = target.config
+    const told: Array<[number, number]> = []
+    events.on('reload', (config, before) => told.push([config.rooms.default_max_clients, before.rooms.default_max_clients]))
+    const result = applyReload(target, resolveConfig({ rooms: { default_max_clients: 2 }, http: { port: 9002 }, log: { level: 'debug' } }))
+    assert.deepEqual({ applied: [...result.applied].sort(), restartRequired: result.restartRequired }, { applied: ['log.level', 'rooms.default_max_clients'], restartRequired: ['http.port'] })
+    assert.notEqual(target.config, previous)
+    assert.equal(target.config.rooms.default_max_clients, 2)
+    assert.equal(target.config.http.port, 9001)
+    assert.deepEqual(levels, ['debug'])
+    assert.deepEqual(told, [[2, 1]])
   })
 })
