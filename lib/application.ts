@@ -2,6 +2,11 @@
  * The application: the middleware chain, the routes, the node's rooms, clients and
  * cluster link, and the server SDK (`broadcast`, `to(room)`, `sendTo`, `kick`).
  * The chain is composed once, at `listen()` or on the first frame after a `use()`.
+ *
+ * The composition root: the one file that knows every part. Each part declares the small
+ * host it uses (`RoomsHost` in rooms.ts, `LinkHost` in cluster-link.ts, ...) and the app
+ * passes itself as that host, so no part imports this file and each can be made in a
+ * unit test without it (docs/README.md, "Dependencies run one way").
  */
 import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
@@ -118,6 +123,8 @@ export class Application extends EventEmitter<AppEvents> {
       this.bus ??= new MemoryBus()
       this.state ??= new MemoryState()
     }
+    // Each part gets the app as the host it declares; what it reads per use (config, state,
+    // bus, the other parts) is read through it, so a reload or listen() is seen at once.
     this.rooms = new Rooms(this)
     this.clients = new Clients(this)
     this.server = new WsServer(this)

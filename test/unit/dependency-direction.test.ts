@@ -15,10 +15,12 @@ import { repoRoot } from '../support/process.js'
  * The files that may import application.ts: the composition root itself, and the entry
  * points that hand an Application to their caller or start one. index.ts re-exports it
  * (the public surface), testing.ts is `wshub/testing` (drives an app's chain without
- * sockets), cli.ts is `npx wshub` (makes and runs one). Nothing else in lib/ needs to know
- * the whole app: each part declares what it uses.
+ * sockets), cli.ts is `npx wshub` (makes and runs one), and define-middleware.ts is the
+ * public helper whose one job is to type a `Middleware`, a type application.ts owns
+ * because its `setup(app)` hook receives the whole app. Nothing else in lib/ knows the
+ * whole app: each part declares the host it uses, and application.ts passes itself.
  */
-const MAY_IMPORT_APPLICATION = ['lib/application.ts', 'lib/index.ts', 'lib/testing.ts', 'lib/cli.ts']
+const MAY_IMPORT_APPLICATION = ['lib/application.ts', 'lib/index.ts', 'lib/testing.ts', 'lib/cli.ts', 'lib/define-middleware.ts']
 
 /**
  * The files of lib/ that may import from middleware/: application.ts composes the router
@@ -153,6 +155,8 @@ describe('dependency direction', () => {
     const has = (from: string, to: string, typeOnly: boolean) => edges.some((e) => e.from === from && e.to === to && e.typeOnly === typeOnly)
     assert.ok(has('lib/index.ts', 'lib/application.ts', false), 'export ... from')
     assert.ok(has('lib/index.ts', 'middleware/router.ts', true), 'export type ... from')
+    assert.ok(has('lib/index.ts', 'lib/events.ts', true), 'export type { ...several lines... } from')
+    assert.ok(has('lib/rooms.ts', 'lib/events.ts', false), 'import { value, type T } from')
     assert.ok(has('lib/backends.ts', 'lib/bus/redis.ts', false), "import('./bus/redis.js')")
     assert.ok(has('lib/application.ts', 'middleware/index.ts', false))
     assert.ok(libFiles.length > 40 && middlewareFiles.length > 5, `${libFiles.length} files in lib/, ${middlewareFiles.length} in middleware/`)
