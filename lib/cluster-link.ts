@@ -11,6 +11,7 @@ import { clientRecordOf } from './clients.js'
 import type { Connection } from './connection.js'
 import { encodeDelivery } from './protocol.js'
 import { currentTraceparent } from './tracing.js'
+import type { NodeRecord } from './cluster/state.js'
 
 /**
  * Dead nodes are looked for at least this often, whatever the TTL, so their members are
@@ -112,8 +113,10 @@ export class ClusterLink {
     }
   }
 
-  private nodeRecord() {
-    return { node_id: this.app.nodeId, started_at: this.startedAt, seen_at: Date.now(), clients: this.app.server.size }
+  /** This node as its heartbeat records it, now. */
+  nodeRecord(): NodeRecord {
+    const { server, bus } = this.app
+    return { node_id: this.app.nodeId, started_at: this.startedAt, seen_at: Date.now(), clients: server.size, bus: bus.status, frames_in: server.framesIn, frames_out: server.framesOut }
   }
 
   /** A write to the cluster state failed: it is repaired when this node writes itself back at the next beat. */
@@ -227,7 +230,7 @@ export class ClusterLink {
   }
 
   private envelope(message: BusMessage): Buffer {
-    return encodeEnvelope({ ...message, id: newEnvelopeId(), origin: this.app.nodeId, traceparent: currentTraceparent() } as BusEnvelope)
+    return encodeEnvelope({ ...message, id: newEnvelopeId(), origin: this.app.nodeId, traceparent: currentTraceparent(), sent_at: Date.now() } as BusEnvelope)
   }
 
   private async send(subject: string, payload: Buffer): Promise<void> {
