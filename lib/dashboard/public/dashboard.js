@@ -209,15 +209,18 @@ async function refreshRooms() {
   ))
 }
 
-/** Runs an action, says how it went, and shows its effect at once. */
+/** Runs an action, says how it went, and shows its effect at once; resolves to whether it worked. */
 async function act(run, done) {
+  let ok = false
   try {
     const message = await run()
     flash(typeof message === 'string' ? message : done)
+    ok = true
   } catch (err) {
     flash(`Failed: ${err.message}`, true)
   }
   await refreshLists()
+  return ok
 }
 
 $('client-search').addEventListener('submit', (event) => {
@@ -250,7 +253,9 @@ $('broadcast-form').addEventListener('submit', (event) => {
   try {
     message = JSON.parse(text)
   } catch {}
-  void act(() => api('POST', '/api/broadcast', { message }), 'Broadcast sent to every client.').then(() => ($('broadcast-message').value = ''))
+  void act(() => api('POST', '/api/broadcast', { message }), 'Broadcast sent to every client.').then((ok) => {
+    if (ok) $('broadcast-message').value = ''
+  })
 })
 
 $('room-form').addEventListener('submit', (event) => {
@@ -258,8 +263,8 @@ $('room-form').addEventListener('submit', (event) => {
   const body = { id: $('room-id').value.trim() }
   if ($('room-name').value.trim() !== '') body.name = $('room-name').value.trim()
   if ($('room-max').value !== '') body.max_clients = Number($('room-max').value)
-  void act(() => api('POST', '/api/rooms', body), `Created room ${body.id}.`).then(() => {
-    for (const id of ['room-id', 'room-name', 'room-max']) $(id).value = ''
+  void act(() => api('POST', '/api/rooms', body), `Created room ${body.id}.`).then((ok) => {
+    if (ok) for (const id of ['room-id', 'room-name', 'room-max']) $(id).value = ''
   })
 })
 
