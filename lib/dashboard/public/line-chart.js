@@ -20,7 +20,7 @@ function niceMax(value) {
 }
 
 function formatValue(v) {
-  return v >= 100 || Number.isInteger(v) ? String(Math.round(v)) : v.toFixed(1)
+  return v >= 100 || Number.isInteger(v) ? String(Math.round(v)) : String(Number(v.toFixed(2)))
 }
 
 export class LineChart {
