@@ -36,6 +36,7 @@ import { defaultChain } from '../middleware/index.js'
 import type { AppEvents } from './events.js'
 import { Clients } from './clients.js'
 import { installHttpApi } from './http-api.js'
+import { installDashboard } from './dashboard/index.js'
 import { applyReload, type ReloadResult } from './reload.js'
 
 export type { AppEvents } from './events.js'
@@ -69,7 +70,7 @@ export interface AppOptions {
   state?: ClusterState
   /** Use this logger instead of making one from `log.*`. */
   logger?: Logger
-  /** Serve the HTTP API (`/health`, `/api/*`). Default true. */
+  /** Serve the HTTP API (`/health`, `/api/*`) and, where configured, the dashboard (`/admin`). Default true. */
   httpApi?: boolean
 }
 
@@ -132,7 +133,10 @@ export class Application extends EventEmitter<AppEvents> {
     this.delivery = new Delivery(this)
     this.runner = new FrameRunner(this)
     registerBuiltinRoutes(this)
-    if (options.httpApi !== false) installHttpApi(this)
+    if (options.httpApi !== false) {
+      installHttpApi(this)
+      installDashboard(this)
+    }
   }
 
   /**

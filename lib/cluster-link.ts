@@ -14,6 +14,7 @@ import type { Connection } from './connection.js'
 import type { AppEvents, EventSink } from './events.js'
 import { encodeDelivery } from './protocol.js'
 import { currentTraceparent } from './tracing.js'
+import type { NodeRecord } from './cluster/state.js'
 
 /**
  * What the link uses of the node (application.ts hands it the app; a test, a MemoryBus,
@@ -28,7 +29,7 @@ export interface LinkHost extends EventSink<Pick<AppEvents, 'bus_status' | 'bus_
   readonly state: ClusterState
   readonly log: Logger
   /** This node's connections, for the heartbeat's count and the write-back after an outage (WsServer). */
-  readonly server: { readonly size: number; everyConnection(): Iterable<Connection> }
+  readonly server: { readonly size: number; readonly framesIn: number; readonly framesOut: number; everyConnection(): Iterable<Connection> }
   /** The records of the rooms this node has members in, for the write-back (Rooms). */
   readonly rooms: { recordOf(roomId: string): RoomRecord | null }
   /** Where envelopes from other nodes go (Delivery). */
@@ -137,8 +138,10 @@ export class ClusterLink {
     }
   }
 
-  private nodeRecord() {
-    return { node_id: this.app.nodeId, started_at: this.startedAt, seen_at: Date.now(), clients: this.app.server.size }
+  /** This node as its heartbeat records it, now. */
+  nodeRecord(): NodeRecord {
+    const { server, bus } = this.app
+    return { node_id: this.app.nodeId, started_at: this.startedAt, seen_at: Date.now(), clients: server.size, bus: bus.status, frames_in: server.framesIn, frames_out: server.framesOut }
   }
 
   /** A write to the cluster state failed: it is repaired when this node writes itself back at the next beat. */
@@ -252,7 +255,7 @@ export class ClusterLink {
   }
 
   private envelope(message: BusMessage): Buffer {
-    return encodeEnvelope({ ...message, id: newEnvelopeId(), origin: this.app.nodeId, traceparent: currentTraceparent() } as BusEnvelope)
+    return encodeEnvelope({ ...message, id: newEnvelopeId(), origin: this.app.nodeId, traceparent: currentTraceparent(), sent_at: Date.now() } as BusEnvelope)
   }
 
   private async send(subject: string, payload: Buffer): Promise<void> {

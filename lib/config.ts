@@ -49,6 +49,18 @@ convict.addFormat({
 })
 
 convict.addFormat({
+  name: 'bool-or-auto',
+  validate(value: unknown) {
+    if (typeof value !== 'boolean' && value !== 'auto') throw new Error('must be true, false or auto (in env vars also 1/0, yes/no, on/off)')
+  },
+  coerce(value: unknown) {
+    if (typeof value !== 'string') return value
+    const word = value.trim().toLowerCase()
+    return TRUE_WORDS.has(word) ? true : FALSE_WORDS.has(word) ? false : word === 'auto' ? 'auto' : value
+  },
+})
+
+convict.addFormat({
   name: 'node-id',
   validate(value: unknown) {
     if (typeof value !== 'string' || (value !== '' && !/^[a-zA-Z0-9_-]{1,64}$/.test(value))) {
@@ -120,7 +132,7 @@ convict.addFormat({
 
 /** Every configuration key, typed. */
 export interface WshubConfig {
-  http: { host: string; port: number; admin_token: string; admin_address: string; handshake_timeout_ms: number }
+  http: { host: string; port: number; admin_token: string; admin_address: string; dashboard: boolean | 'auto'; handshake_timeout_ms: number }
   ws: {
     path: string
     max_payload: number
@@ -172,6 +184,7 @@ const schema = {
     port: { doc: 'Port; 0 picks a free one (the `listening` log line carries it).', format: 'tcp-port', default: 8080 },
     admin_token: { doc: 'Static bearer token for /api/*; empty turns it off.', format: String, default: '', sensitive: true },
     admin_address: { doc: 'host:port (or a port alone, on 127.0.0.1) of a separate listener for the HTTP API; empty shares the /ws port.', format: 'host-port', default: '' },
+    dashboard: { doc: 'Serve the admin dashboard at /admin (on http.admin_address when set): true, false, or auto = on when http.admin_token is set.', format: 'bool-or-auto', default: 'auto' },
     handshake_timeout_ms: { doc: 'An upgrade whose headers are not all in within this time is dropped.', format: 'positive-int', default: 10000 },
   },
   ws: {

@@ -14,9 +14,13 @@ import { ErrorCode, isAppError } from './errors.js'
 import { HttpError, readJsonBody, sendError, sendJson } from './http-body.js'
 import type { HttpHandler } from './http-listeners.js'
 import { MAX_PAGE, type Clients } from './clients.js'
-import type { NodeRecord, RoomRecord } from './cluster/state.js'
+import type { RoomRecord } from './cluster/state.js'
 import type { RoomOptions, Rooms } from './rooms.js'
 import type { WshubConfig } from './config.js'
+import { clusterStats, type StatsHost } from './cluster-stats.js'
+import { matchingClients, searchClients, type SearchHost } from './client-search.js'
+import { statsStream } from './stats-stream.js'
+import type { Logger } from 'pino'
 
 /**
  * What the HTTP API uses of the app (application.ts hands it the app itself): the server
@@ -24,15 +28,14 @@ import type { WshubConfig } from './config.js'
  * per request (`app.reload` replaces it: a new admin token applies at once); `bus` and
  * `state` are read per request too (the app opens them at `listen()`).
  */
-export interface HttpApiHost {
+export interface HttpApiHost extends StatsHost, SearchHost {
   readonly nodeId: string
   readonly config: WshubConfig
+  readonly log: Logger
   readonly bus: { readonly status: BusStatus }
-  readonly state: { nodes(): Promise<NodeRecord[]> }
-  readonly rooms: Pick<Rooms, 'list' | 'create' | 'delete'>
+  readonly state: StatsHost['state'] & SearchHost['state']
+  readonly rooms: Pick<Rooms, 'list' | 'create' | 'delete' | 'members'>
   readonly clients: Pick<Clients, 'count' | 'list' | 'kick'>
-  /** This node's connections, counted. */
-  readonly server: { readonly size: number }
   broadcast(type: string, data: unknown): Promise<void>
   onHttp(handler: HttpHandler, options?: { admin?: boolean }): unknown
 }
@@ -78,21 +81,18 @@ async function broadcast(app: HttpApiHost, req: IncomingMessage, res: ServerResp
 }
 
 async function stats(app: HttpApiHost, _req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const [cluster, rooms, beats] = await Promise.all([app.clients.count(), app.rooms.list(), app.state.nodes()])
-  // Each node's count is as of its last heartbeat (every node_ttl_ms / 3); this node's own is known now.
-  const local = app.server.size
-  const nodes = beats.map((node) => (node.node_id === app.nodeId ? { ...node, clients: local } : node))
-  sendJson(res, 200, { node_id: app.nodeId, clients: { local, cluster }, rooms: rooms.length, nodes })
+  sendJson(res, 200, await clusterStats(app))
 }
 
-function roomView(room: RoomRecord & { members: number }) {
-  return { id: room.id, name: room.name, max_clients: room.max_clients, presence_events: room.presence_events, members: room.members }
+// history_size: the most room messages the room keeps (rooms.history_size; 0 = no history).
+function roomView(app: HttpApiHost, room: RoomRecord & { members: number }) {
+  return { id: room.id, name: room.name, max_clients: room.max_clients, presence_events: room.presence_events, members: room.members, history_size: app.config.rooms.history_size }
 }
 
 async function listRooms(app: HttpApiHost, _req: IncomingMessage, res: ServerResponse): Promise<void> {
   const rooms = await app.rooms.list()
   rooms.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-  sendJson(res, 200, rooms.map(roomView))
+  sendJson(res, 200, rooms.map((room) => roomView(app, room)))
 }
 
 async function createRoom(app: HttpApiHost, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -113,7 +113,7 @@ async function createRoom(app: HttpApiHost, req: IncomingMessage, res: ServerRes
     options.presence_events = presence_events
   }
   const room = await app.rooms.create(options)
-  sendJson(res, 201, roomView({ ...room, members: 0 }), { location: `/api/rooms/${encodeURIComponent(room.id)}` })
+  sendJson(res, 201, roomView(app, { ...room, members: 0 }), { location: `/api/rooms/${encodeURIComponent(room.id)}` })
 }
 
 async function deleteRoom(app: HttpApiHost, _req: IncomingMessage, res: ServerResponse, params: Params): Promise<void> {
@@ -130,7 +130,13 @@ async function listClients(app: HttpApiHost, _req: IncomingMessage, res: ServerR
   }
   const cursor = query.get('cursor')
   if (cursor !== null && (cursor.length === 0 || cursor.length > 512)) throw badRequest('cursor must be the next_cursor of the previous page')
-  const [count, page] = await Promise.all([app.clients.count(), app.clients.list({ limit: Math.min(limit, MAX_PAGE), cursor })])
+  const userId = query.get('user_id')
+  const room = query.get('room')
+  if (userId !== null && (userId.length === 0 || userId.length > 256)) throw badRequest('user_id must be 1..256 chars')
+  const [count, page] =
+    userId === null && room === null
+      ? await Promise.all([app.clients.count(), app.clients.list({ limit: Math.min(limit, MAX_PAGE), cursor })])
+      : await searchClients(app, { userId, room }, Math.min(limit, MAX_PAGE), cursor).then((found) => [found.count, found] as const)
   sendJson(res, 200, {
     count,
     clients: page.clients.map((c) => ({ client_id: c.client_id, user_id: c.user_id, node_id: c.node_id, rooms: c.rooms })),
@@ -143,16 +149,31 @@ async function kickClient(app: HttpApiHost, _req: IncomingMessage, res: ServerRe
   sendJson(res, 204)
 }
 
+async function kickUser(app: HttpApiHost, _req: IncomingMessage, res: ServerResponse, params: Params): Promise<void> {
+  const userId = params.id!
+  const clients = await matchingClients(app, { userId })
+  // A connection that closed meanwhile is not an error: it is gone either way.
+  const kicked = await Promise.allSettled(clients.map((c) => app.clients.kick(c.client_id, 'kicked by an administrator')))
+  for (const outcome of kicked) {
+    if (outcome.status === 'rejected' && !(isAppError(outcome.reason) && outcome.reason.code === ErrorCode.ClientNotFound)) throw outcome.reason
+  }
+  const count = kicked.filter((outcome) => outcome.status === 'fulfilled').length
+  if (count === 0) throw new HttpError(404, ErrorCode.ClientNotFound, `user ${userId} has no connection`)
+  sendJson(res, 200, { kicked: count })
+}
+
 // The table.
 
 const table: Array<{ path: string; methods: Record<string, RouteHandler> }> = [
   { path: '/health', methods: { GET: health } },
   { path: '/api/broadcast', methods: { POST: broadcast } },
   { path: '/api/stats', methods: { GET: stats } },
+  { path: '/api/stats/stream', methods: { GET: statsStream } },
   { path: '/api/rooms', methods: { GET: listRooms, POST: createRoom } },
   { path: '/api/rooms/:id', methods: { DELETE: deleteRoom } },
   { path: '/api/clients', methods: { GET: listClients } },
   { path: '/api/clients/:id', methods: { DELETE: kickClient } },
+  { path: '/api/users/:id/connections', methods: { DELETE: kickUser } },
 ]
 
 function compile(entries: typeof table): Route[] {

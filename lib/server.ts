@@ -113,6 +113,10 @@ export class WsServer implements ConnectionHost {
   /** Upgraded connections still being registered (not yet welcomed): no frame goes to them. */
   private readonly joining = new Map<Connection, Joining>()
   readonly maxBufferedBytes: number
+  /** Frames received since start (what the node record's `frames_in` reports). */
+  framesIn = 0
+  /** Frames written to clients since start (one per recipient of a fan-out). */
+  framesOut = 0
   private readonly perIp = new Map<string, number>()
   private pending = 0
   private draining = false
@@ -270,6 +274,7 @@ export class WsServer implements ConnectionHost {
     if (conn.closeInfo !== null) return
     conn.holdWrites()
     const { app } = this
+    this.framesIn++
     if (app.listenerCount('frame_in') !== 0) app.emit('frame_in', conn, data.length)
     let envelope
     try {
@@ -299,6 +304,7 @@ export class WsServer implements ConnectionHost {
 
   /** Every outbound frame (send, reply, ack, error, delivery) passes here: its debug line and the `frame_out` event. */
   onSent(conn: Connection, frame: string | Buffer): void {
+    this.framesOut++
     if (this.app.debug) this.app.log.debug({ client_id: conn.id, message_type: typeOfFrame(frame) }, 'frame out')
     if (this.app.listenerCount('frame_out') !== 0) this.app.emit('frame_out', conn, frame)
   }

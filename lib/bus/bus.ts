@@ -39,8 +39,12 @@ export type BusMessage =
   | { kind: 'broadcast'; except: string[]; frame: string }
   | { kind: 'room_deleted'; room: string; frame: string }
 
-/** A message with its envelope: unique id, origin node, W3C traceparent. */
-export type BusEnvelope = BusMessage & { id: string; origin: string; traceparent: string | null }
+/**
+ * A message with its envelope: unique id, origin node, W3C traceparent, and when the
+ * origin published it (ms since the epoch, by its clock: `wshub_bus_lag_seconds`; absent
+ * from nodes older than the field).
+ */
+export type BusEnvelope = BusMessage & { id: string; origin: string; traceparent: string | null; sent_at?: number }
 
 const NEWLINE = 0x0a
 let counter = 0

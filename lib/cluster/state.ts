@@ -30,6 +30,11 @@ export interface NodeRecord {
   started_at: number
   seen_at: number
   clients: number
+  /** Its bus as of `seen_at` (absent from nodes older than the field). */
+  bus?: 'up' | 'down'
+  /** Frames it received and wrote since it started, as of `seen_at`: the dashboard's messages per second. */
+  frames_in?: number
+  frames_out?: number
 }
 
 export type JoinOutcome =

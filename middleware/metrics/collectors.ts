@@ -5,9 +5,16 @@
  * at scrape time; the rarer counters fed by the app's events are prom-client's own, with
  * labelled children made once per label value; gauges are read at scrape time.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric, type MetricObjectWithValues, type MetricValueWithName } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric, type MetricObjectWithValues, type MetricValueWithName } from 'prom-client'
 import type { Application } from '../../lib/application.js'
 import { DURATION_BUCKETS, FrameStats, MAX_LABEL_VALUES } from './frame-stats.js'
+import { ErrorCode } from '../../lib/errors.js'
+
+/** The bus lag buckets, in seconds. */
+const LAG_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+
+/** Every class {@link closeClass} gives. */
+const CLOSE_CLASSES = ['normal', 'abnormal', 'policy', 'protocol', 'kicked', 'token_expired', 'server', 'application']
 
 /** A label → child cache with a bound, so hostile input cannot grow the series. */
 class Children<C> {
@@ -114,6 +121,13 @@ export class Collectors {
     const busPublished = counter('bus_published_total', 'Envelopes published to the cluster bus.')
     const busReceived = counter('bus_received_total', 'Envelopes received from other nodes.')
     const busErrors = counter('bus_errors_total', 'Envelopes that could not cross the bus.')
+    gauge('bus_up', 'Whether this node\'s bus is connected and subscribed (1) or down (0).', () => (app.bus?.status === 'up' ? 1 : 0))
+    const busLag = new Histogram({
+      name: `${prefix}bus_lag_seconds`,
+      help: 'Time from an envelope\'s publish on another node to its receipt here (by the two nodes\' clocks: keep them in NTP sync).',
+      buckets: LAG_BUCKETS,
+      registers,
+    })
     const historyMissed = counter('history_missed_total', 'Room messages sent without an offset because the cluster state could not record them (out of reach, or it lost the room).')
     const heartbeats = counter('heartbeats_missed_total', 'Connections dropped for missing a heartbeat.')
     const dropped = counter('sends_dropped_total', 'Sends to a connection that was already closing.')
@@ -124,6 +138,15 @@ export class Collectors {
 
     this.errors = new Children((code) => errors.labels(code))
     const closedBy = new Children((cls) => closed.labels(cls))
+    // Every label value known in advance is exported at 0 from the start, so that a rate()
+    // over it reads 0 rather than no data until the first one happens.
+    for (const code of Object.values(ErrorCode)) errors.inc({ code: String(code) }, 0)
+    for (const cls of CLOSE_CLASSES) closed.inc({ code_class: cls }, 0)
+    for (const scope of ['connection', 'user']) rateLimited.inc({ scope }, 0)
+    for (const status of ['400', '408', '431']) httpRefused.inc({ status }, 0)
+    for (const code of [ErrorCode.Unauthorized, ErrorCode.TokenExpired, ErrorCode.InvalidToken]) {
+      for (const stage of ['handshake', 'message']) authRejected.inc({ code: String(code), stage }, 0)
+    }
 
     app.on('connection', () => opened.inc())
     app.on('disconnect', (_client, info) => closedBy.get(closeClass(info.code)).inc())
@@ -134,7 +157,10 @@ export class Collectors {
       this.errors.get(String(code)).inc()
     })
     app.on('bus_published', () => busPublished.inc())
-    app.on('bus_received', () => busReceived.inc())
+    app.on('bus_received', (envelope) => {
+      busReceived.inc()
+      if (typeof envelope.sent_at === 'number') busLag.observe(Math.max(0, Date.now() - envelope.sent_at) / 1000)
+    })
     app.on('bus_error', () => busErrors.inc())
     app.on('history_missed', () => historyMissed.inc())
     app.on('heartbeat_missed', () => heartbeats.inc())

@@ -285,8 +285,8 @@ describe('GET /api/rooms', () => {
     const res = await admin(a, '/api/rooms')
     assert.equal(res.status, 200)
     assert.deepEqual(res.body, [
-      { id: 'lobby', name: 'lobby', max_clients: 0, presence_events: null, members: 2 },
-      { id: 'vip', name: 'VIP lounge', max_clients: 5, presence_events: null, members: 0 },
+      { id: 'lobby', name: 'lobby', max_clients: 0, presence_events: null, members: 2, history_size: 0 },
+      { id: 'vip', name: 'VIP lounge', max_clients: 5, presence_events: null, members: 0, history_size: 0 },
     ])
   })
 
@@ -304,7 +304,7 @@ describe('POST /api/rooms', () => {
   it('answers 201 with the room, its defaults filled in, and a Location', async () => {
     const res = await admin(node, '/api/rooms', { method: 'POST', body: { id: 'news' } })
     assert.equal(res.status, 201)
-    assert.deepEqual(res.body, { id: 'news', name: 'news', max_clients: 7, presence_events: null, members: 0 })
+    assert.deepEqual(res.body, { id: 'news', name: 'news', max_clients: 7, presence_events: null, members: 0, history_size: 0 })
     assert.equal(res.headers.get('location'), '/api/rooms/news')
     assert.ok(await node.app.rooms.get('news'))
   })

@@ -174,6 +174,60 @@ describe('metrics of the cluster and heartbeats', () => {
     }
   })
 
+  it('observes the bus lag of envelopes from other nodes, in seconds', async () => {
+    const [a, b] = await startMemoryPair({})
+    try {
+      const sender = await a.connect()
+      const receiver = await b.connect()
+      await sender.request('join_room', { room_id: 'lag-room' })
+      await receiver.request('join_room', { room_id: 'lag-room' })
+      await sender.request('room_message', { room_id: 'lag-room', content: 'x' })
+      await receiver.next('room_message')
+      const text = await scrape(b)
+      assert.match(text, /# TYPE wshub_bus_lag_seconds histogram/)
+      assert.equal(value(text, 'wshub_bus_lag_seconds_count'), 1)
+      assert.equal(value(text, 'wshub_bus_lag_seconds_bucket{le="+Inf"}'), 1)
+      // In seconds: one envelope within one process takes well under 5 of them.
+      assert.ok(value(text, 'wshub_bus_lag_seconds_sum') < 5)
+      assert.equal(value(text, 'wshub_bus_lag_seconds_bucket{le="5"}'), 1)
+    } finally {
+      await a.close()
+      await b.close()
+    }
+  })
+
+  it('says whether the bus is up as a 1/0 gauge', async () => {
+    const node = await startNode()
+    try {
+      assert.match(await scrape(node), /^wshub_bus_up 1$/m)
+      await node.app.bus.close()
+      assert.match(await scrape(node), /^wshub_bus_up 0$/m)
+    } finally {
+      await node.close()
+    }
+  })
+
+  it('exports every label value known in advance at 0 before anything happened, so rate() reads 0 rather than no data', async () => {
+    const node = await startNode()
+    try {
+      const text = await scrape(node)
+      for (const series of [
+        'wshub_rate_limited_total{scope="connection"}',
+        'wshub_rate_limited_total{scope="user"}',
+        'wshub_connections_closed_total{code_class="normal"}',
+        'wshub_connections_closed_total{code_class="kicked"}',
+        'wshub_errors_total{code="1005"}',
+        'wshub_errors_total{code="3002"}',
+        'wshub_http_refused_total{status="431"}',
+        'wshub_auth_rejected_total{code="2003",stage="handshake"}',
+      ]) {
+        assert.ok(text.split('\n').includes(`${series} 0`), series)
+      }
+    } finally {
+      await node.close()
+    }
+  })
+
   it('counts envelopes that could not cross the bus', async () => {
     const node = await startNode()
     try {

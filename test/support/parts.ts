@@ -67,6 +67,8 @@ export class PartsNode extends EventEmitter<AppEvents> {
   readonly server = {
     connections: this.connections as ReadonlyMap<string, Connection>,
     size: 0,
+    framesIn: 0,
+    framesOut: 0,
     everyConnection: () => this.connections.values(),
     sendToAll: (frame: SharedFrame, except: readonly string[]) => {
       for (const conn of this.connections.values()) if (!except.includes(conn.id)) conn.sendShared(frame)

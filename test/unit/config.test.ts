@@ -254,3 +254,19 @@ describe('number keys', () => {
     assert.equal(c.ws.max_connections, 12)
   })
 })
+
+describe('http.dashboard', () => {
+  it('is auto by default, and reads true, false and auto from env vars', () => {
+    assert.equal(resolveConfig().http.dashboard, 'auto')
+    for (const [text, value] of [['on', true], ['0', false], ['AUTO', 'auto']] as const) {
+      env('WSHUB_HTTP_DASHBOARD', text)
+      assert.equal(resolveConfig().http.dashboard, value, text)
+    }
+  })
+
+  it('refuses any other value, naming the key', () => {
+    env('WSHUB_HTTP_DASHBOARD', 'sometimes')
+    assert.match(configError(() => resolveConfig()).message, /http\.dashboard/)
+    assert.match(configError(() => loadConfig(file('dashboard.yaml', 'http:\n  dashboard: 1\n'))).message, /http\.dashboard/)
+  })
+})
