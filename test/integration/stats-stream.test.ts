@@ -45,15 +45,15 @@ describe('GET /api/stats/stream', () => {
     const res = await fetch(`${a.http}/api/stats/stream?interval_ms=250`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: controller.signal })
     assert.equal(res.status, 200)
     assert.equal(res.headers.get('content-type'), 'text/event-stream; charset=utf-8')
-    let connected = false
+    let pinged: Promise<unknown> | null = null
     const events = await readEvents(res, (events) => {
-      if (events.length === 1 && !connected) {
-        connected = true
-        void b.connect().then((client) => client.request('ping'))
-      }
+      // A client on the other node, once the first event is in (awaited below: the stream can
+      // show it before its ping is answered, and the node must not close under that request).
+      if (events.length === 1 && pinged === null) pinged = b.connect().then((client) => client.request('ping'))
       return events.some((e) => e.data.clients.cluster === 1 && e.data.clients.local === 0)
     })
     controller.abort()
+    await pinged
     const first = events[0]!
     assert.equal(first.event, 'stats')
     assert.equal(first.data.node_id, a.app.nodeId)

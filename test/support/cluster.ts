@@ -34,7 +34,14 @@ export function clusterEnv(backend: Backend, prefix: string, nodeId: string, env
 /** Spawns `count` node processes on one cluster prefix. */
 export async function spawnCluster(backend: Backend, count: number, env: Record<string, string> = {}): Promise<ProcessCluster> {
   const prefix = testPrefix()
-  const nodes = await Promise.all(Array.from({ length: count }, (_, i) => spawnNode(clusterEnv(backend, prefix, `${prefix}n${i + 1}`, env))))
+  const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => spawnNode(clusterEnv(backend, prefix, `${prefix}n${i + 1}`, env))))
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected')
+  if (failed) {
+    // The nodes that did start would outlive the failed hook and keep the test file running.
+    for (const s of started) if (s.status === 'fulfilled') s.value.child.kill('SIGKILL')
+    throw failed.reason
+  }
+  const nodes = started.map((s) => (s as PromiseFulfilledResult<NodeProcess>).value)
   const clients: TestClient[] = []
   return {
     nodes,

@@ -69,9 +69,16 @@ export async function spawnNode(env: Record<string, string>, args: string[] = []
     },
   }
   child.stderr!.on('data', (c: Buffer) => (proc.stderr += c.toString()))
-  const listening = await proc.waitForLog((l) => l.msg === 'listening', 10000)
-  proc.port = listening.port as number
-  return proc
+  try {
+    // A bound for a node that never starts, not a figure: generous for a loaded machine.
+    const listening = await proc.waitForLog((l) => l.msg === 'listening', 30_000)
+    proc.port = listening.port as number
+    return proc
+  } catch (err) {
+    // The caller never gets the process to stop: stop it here, or it keeps the test file alive.
+    child.kill('SIGKILL')
+    throw err
+  }
 }
 
 /** Runs the CLI to its end (for start-up failures); resolves with the exit code and output. */
