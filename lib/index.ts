@@ -28,6 +28,7 @@ export { Clients } from './clients.js'
 export { installReload, reloadFromFile } from './reload.js'
 
 export type { Middleware, HandshakeHook, RejectHook, HttpHandler, HttpHandlerOptions, AppOptions, AppEvents, DeliveryWrapper } from './application.js'
+export type { AttachOptions } from './attach.js'
 export type {
   ClientEventInfo, ConnectionEvent, DisconnectEvent, RoomEvent, RoomCreatedEvent, RoomJoinedEvent, RoomLeftEvent, RoomLeftReason,
 } from './events.js'

@@ -111,7 +111,8 @@ export class WsServer implements ConnectionHost {
     return this.listeners.adminAddress()
   }
 
-  private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  /** One upgrade request: the handshake, then the WebSocket (from the node's listener, or `app.handleUpgrade`). */
+  async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy())
     if (this.draining) return refuseUpgrade(socket, 503, { message: 'server is shutting down' })
     const ip = remoteAddressOf(req)
@@ -304,7 +305,9 @@ export class WsServer implements ConnectionHost {
     app.emit('disconnect', conn, { ...clientEventInfo(conn), code: info.code, reason: info.reason })
   }
 
-  private startHeartbeat(): void {
+  /** Starts the pings (listen() does; an attached app, which never listens, calls it itself). */
+  startHeartbeat(): void {
+    if (this.heartbeat !== null) return
     const { interval_ms, timeout_ms } = this.app.config.heartbeat
     this.heartbeat = new Heartbeat(this.connections, interval_ms, timeout_ms, (conn) => {
       this.app.log.warn({ client_id: conn.id }, 'heartbeat missed')
