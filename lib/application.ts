@@ -36,6 +36,8 @@ import { installHttpApi } from './http-api.js'
 import { applyReload, type ReloadResult } from './reload.js'
 import { Attachment, checkAttachOptions, handleRequest, type AttachOptions } from './attach.js'
 import { refuseUpgrade } from './upgrade.js'
+import { UserTarget } from './user-target.js'
+import { userLimit } from './user-limit.js'
 
 export type { AppEvents } from './events.js'
 export type { DeliveryWrapper } from './delivery.js'
@@ -256,6 +258,8 @@ export class Application extends EventEmitter<AppEvents> {
       this.bus ??= backends.bus
       this.state ??= backends.state
     }
+    // Last of the handshake hooks: it counts the user the auth hook found.
+    this.onHandshake(userLimit(this))
     this.compile()
     await this.link.start()
   }
@@ -373,6 +377,18 @@ export class Application extends EventEmitter<AppEvents> {
    */
   to(roomId: string): RoomTarget {
     return new RoomTarget(this, [Rooms.check(roomId)])
+  }
+
+  /**
+   * A target for every connection of one user, on every node (lib/user-target.ts).
+   *
+   * @example
+   * ```ts
+   * const reached = await app.toUser('alice').send('notification', { text: 'shipped' })   // 0: offline
+   * ```
+   */
+  toUser(userId: string): UserTarget {
+    return new UserTarget(this, userId)
   }
 
   /** Sends `{message_type: type, data}` to every client of the cluster. */

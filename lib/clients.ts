@@ -6,6 +6,7 @@
 import type { Application } from './application.js'
 import type { ClientRecord } from './cluster/state.js'
 import type { Connection, Identity } from './connection.js'
+import { kickUser } from './user-target.js'
 
 /** A client as the cluster knows it, with the rooms it is in. */
 export type ClientInfo = ClientRecord & { rooms: string[] }
@@ -77,6 +78,18 @@ export class Clients {
   /** Closes a client with 4000 on whatever node it is; fails with `AppError` 4000 when there is none. */
   kick(clientId: string, reason = 'kicked'): Promise<void> {
     return this.app.kick(clientId, reason)
+  }
+
+  /**
+   * Closes every connection of a user with 4000, on every node; resolves to how many.
+   *
+   * @example
+   * ```ts
+   * await app.clients.kickUser('mallory', 'banned')
+   * ```
+   */
+  kickUser(userId: string, reason = 'kicked'): Promise<number> {
+    return kickUser(this.app, userId, reason)
   }
 
   private async withRooms(client: ClientRecord): Promise<ClientInfo> {

@@ -141,6 +141,7 @@ export interface WshubConfig {
     anonymous_permissions: string[]
     disconnect_on_expiry: boolean
     rotation_grace_ms: number
+    max_connections_per_user: number
   }
   rooms: { auto_create: boolean; default_max_clients: number; presence_events: boolean; history_size: number }
   rate_limit: {
@@ -197,6 +198,7 @@ const schema = {
     anonymous_permissions: { doc: 'What anonymous clients may do.', format: 'string-list', default: ['join:room', 'leave:room', 'send:message', 'create:room'] },
     disconnect_on_expiry: { doc: 'Close 4001 when a connection\'s token expires.', format: 'bool', default: true },
     rotation_grace_ms: { doc: 'After a key change on reload, tokens of the old key stay valid this long.', format: 'count', default: 300000 },
+    max_connections_per_user: { doc: 'Connections one user (a token\'s sub) holds at most across the cluster (HTTP 429, code 2004, past it); 0 = off.', format: 'count', default: 0 },
   },
   rooms: {
     auto_create: { doc: 'Create a room on first join by a client holding create:room.', format: 'bool', default: true },
