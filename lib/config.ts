@@ -118,6 +118,25 @@ convict.addFormat({
   },
 })
 
+// Keys from anywhere but a loopback address must come over TLS: whoever can change them
+// in transit can sign any token.
+convict.addFormat({
+  name: 'jwks-url',
+  validate(value: unknown) {
+    const help = 'must be an https:// URL of a JWKS (http:// only on a loopback address: 127.0.0.1, localhost, [::1]), or empty'
+    if (typeof value !== 'string') throw new Error(help)
+    if (value === '') return
+    let url: URL
+    try {
+      url = new URL(value)
+    } catch {
+      throw new Error(help)
+    }
+    const loopback = url.hostname === 'localhost' || url.hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(url.hostname)
+    if (!(url.protocol === 'https:' || (url.protocol === 'http:' && loopback))) throw new Error(help)
+  },
+})
+
 /** Every configuration key, typed. */
 export interface WshubConfig {
   http: { host: string; port: number; admin_token: string; admin_address: string; handshake_timeout_ms: number }
@@ -142,6 +161,9 @@ export interface WshubConfig {
     disconnect_on_expiry: boolean
     rotation_grace_ms: number
     max_connections_per_user: number
+    jwks_url: string
+    jwks_cooldown_ms: number
+    jwks_cache_ms: number
   }
   rooms: { auto_create: boolean; default_max_clients: number; presence_events: boolean; history_size: number }
   rate_limit: {
@@ -191,6 +213,9 @@ const schema = {
     enabled: { doc: 'Check tokens at all.', format: 'bool', default: true },
     secret: { doc: 'HS256 key.', format: String, default: '', sensitive: true },
     public_key: { doc: 'PEM public key for RS256/ES256.', format: 'pem', default: '' },
+    jwks_url: { doc: 'URL of the identity provider\'s JWKS (keys chosen by kid) for RS/PS/ES tokens, instead of auth.public_key; https, or http on a loopback address only.', format: 'jwks-url', default: '' },
+    jwks_cooldown_ms: { doc: 'After a JWKS fetch, a token with an unknown kid causes no other fetch for this long (a flood of forged kids costs the provider one fetch per period).', format: 'count', default: 30000 },
+    jwks_cache_ms: { doc: 'The JWKS is fetched again when older than this, whatever the tokens.', format: 'positive-int', default: 600000 },
     algorithms: { doc: 'Accepted JWT algorithms; nothing outside the list is.', format: 'string-list', default: ['HS256'] },
     issuer: { doc: 'Required `iss`; empty = not checked.', format: String, default: '' },
     audience: { doc: 'Required `aud`; empty = not checked.', format: String, default: '' },
