@@ -147,6 +147,7 @@ export interface WshubConfig {
     max_connections_per_ip: number
     allowed_origins: string[]
     max_buffered_bytes: number
+    compression: { enabled: boolean; threshold: number; max_memory_mb: number }
   }
   heartbeat: { interval_ms: number; timeout_ms: number }
   auth: {
@@ -204,6 +205,11 @@ const schema = {
     max_connections_per_ip: { doc: 'Connections one IP holds at most (HTTP 429 past it); 0 = off.', format: 'count', default: 0 },
     allowed_origins: { doc: 'Origins allowed to connect (HTTP 403 otherwise); empty = any.', format: 'string-list', default: [] as string[] },
     max_buffered_bytes: { doc: 'Bytes queued to one client before it is cut off as a slow consumer (close 1008).', format: 'positive-int', default: 4 * 1024 * 1024 },
+    compression: {
+      enabled: { doc: 'permessage-deflate for clients that offer it (server_no_context_takeover: a fan-out is deflated once for all its recipients).', format: 'bool', default: false },
+      threshold: { doc: 'Frames shorter than this many bytes go out uncompressed.', format: 'count', default: 1024 },
+      max_memory_mb: { doc: 'zlib memory all compressing connections may take, each counted at its worst case (about 200 KB); handshakes past it connect uncompressed.', format: 'positive-int', default: 64 },
+    },
   },
   heartbeat: {
     interval_ms: { doc: 'The server pings every client this often.', format: 'positive-int', default: 30000 },

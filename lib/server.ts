@@ -22,6 +22,7 @@ import { Heartbeat } from './heartbeat.js'
 import { MAX_BACKLOG } from './frame-runner.js'
 import { drainConnections } from './shutdown.js'
 import { HttpListeners } from './http-listeners.js'
+import { Compression } from './compression.js'
 
 const kConnection = Symbol('wshub.connection')
 const kServer = Symbol('wshub.server')
@@ -73,6 +74,8 @@ export class WsServer implements ConnectionHost {
   /** Upgraded connections still being registered (not yet welcomed): no frame goes to them. */
   private readonly joining = new Map<Connection, Joining>()
   readonly maxBufferedBytes: number
+  /** permessage-deflate, where `ws.compression.enabled` is on (compression.ts). */
+  readonly compression: Compression | null
   private readonly perIp = new Map<string, number>()
   private pending = 0
   private draining = false
@@ -84,12 +87,13 @@ export class WsServer implements ConnectionHost {
   constructor(private readonly app: Application) {
     const { ws } = app.config
     this.maxBufferedBytes = ws.max_buffered_bytes
+    this.compression = Compression.from(ws)
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: ws.max_payload,
       clientTracking: false,
-      // Off: fan-outs write frames framed once for every recipient (shared-frame.ts).
-      perMessageDeflate: false,
+      // Off by default; on, fan-outs are deflated once for every recipient (compression.ts).
+      perMessageDeflate: this.compression?.wsOptions() ?? false,
       handleProtocols: (protocols) => (protocols.has('wshub.v1') ? 'wshub.v1' : false),
     })
     this.listeners = new HttpListeners(app, (req, socket, head) => void this.onUpgrade(req, socket, head))
@@ -151,6 +155,7 @@ export class WsServer implements ConnectionHost {
       this.releaseIp(ip)
     }
     socket.once('close', abandon)
+    this.compression?.admit(req)
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       socket.off('close', abandon)
       this.pending--
@@ -172,6 +177,7 @@ export class WsServer implements ConnectionHost {
     const { app } = this
     const id = newClientId(app.nodeId)
     const conn = new Connection(id, app.nodeId, ws, ip, this, identity)
+    if (this.compression !== null) conn.deflateBits = this.compression.track(ws)
     ws[kConnection] = conn
     ws[kServer] = this
     ws.on('message', onEarlyMessage)
