@@ -59,10 +59,15 @@ export function userLimit(app: Application): HandshakeHook {
     }
   }
 
-  return async function maxConnectionsPerUser(_req: IncomingMessage, identity: Identity): Promise<Identity> {
+  // Not async itself: with the limit off (the default), a handshake pays no promise for it.
+  return function maxConnectionsPerUser(_req: IncomingMessage, identity: Identity): Identity | Promise<Identity> {
     const max = app.config.auth.max_connections_per_user
     const userId = identity.userId
     if (max === 0 || userId === null) return identity
+    return admit(identity, userId, max)
+  }
+
+  async function admit(identity: Identity, userId: string, max: number): Promise<Identity> {
     const count = (await countOf(userId)) + pendingOf(userId)
     if (count >= max) {
       throw new HandshakeError(429, `user ${userId} holds ${count} connections, the most auth.max_connections_per_user allows (${max})`, ErrorCode.TooManyConnections)
