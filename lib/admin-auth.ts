@@ -9,6 +9,7 @@ import type { WshubConfig } from './config.js'
 import { ErrorCode } from './errors.js'
 import { ADMIN_PERMISSION, Permissions } from './permissions.js'
 import { TokenError, TokenVerifier } from './token.js'
+import type { Identity } from './connection.js'
 
 /** The verdict on a request's credentials. */
 export type AdminVerdict =
@@ -26,7 +27,7 @@ const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i
  * if (!verdict.ok) return deny(res, 401, verdict)
  * ```
  */
-export function checkAdmin(authorization: string | undefined, config: WshubConfig): AdminVerdict {
+export function checkAdmin(authorization: string | undefined, config: WshubConfig): AdminVerdict | Promise<AdminVerdict> {
   const match = authorization === undefined ? null : BEARER.exec(authorization)
   if (match === null) {
     return { ok: false, code: ErrorCode.Unauthorized, message: 'send Authorization: Bearer <http.admin_token, or a JWT granting admin:system>' }
@@ -43,14 +44,22 @@ function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(a, b)
 }
 
-function checkJwt(token: string, auth: WshubConfig['auth']): AdminVerdict {
-  let identity
+// Synchronous for a configured key; a Promise where the key comes from auth.jwks_url.
+function checkJwt(token: string, auth: WshubConfig['auth']): AdminVerdict | Promise<AdminVerdict> {
   try {
-    identity = new TokenVerifier(auth).verify(token)
+    const identity = new TokenVerifier(auth).verify(token)
+    return identity instanceof Promise ? identity.then(verdictOf, refusalOf) : verdictOf(identity)
   } catch (err) {
-    if (err instanceof TokenError && err.code === ErrorCode.TokenExpired) return { ok: false, code: ErrorCode.TokenExpired, message: 'the token has expired' }
-    return { ok: false, code: ErrorCode.InvalidToken, message: 'not the admin token, nor a valid JWT granting admin:system' }
+    return refusalOf(err)
   }
+}
+
+function verdictOf(identity: Identity): AdminVerdict {
   if (!new Permissions(identity.permissions).has(ADMIN_PERMISSION)) return { ok: false, code: ErrorCode.Forbidden, message: 'the token does not grant admin:system' }
   return { ok: true, via: 'jwt', subject: identity.userId }
+}
+
+function refusalOf(err: unknown): AdminVerdict {
+  if (err instanceof TokenError && err.code === ErrorCode.TokenExpired) return { ok: false, code: ErrorCode.TokenExpired, message: 'the token has expired' }
+  return { ok: false, code: ErrorCode.InvalidToken, message: 'not the admin token, nor a valid JWT granting admin:system' }
 }

@@ -10,7 +10,9 @@
  */
 import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { compose, type Composed, type Next } from './compose.js'
 import { Context } from './context.js'
@@ -38,6 +40,10 @@ import { Clients } from './clients.js'
 import { installHttpApi } from './http-api.js'
 import { installDashboard } from './dashboard/index.js'
 import { applyReload, type ReloadResult } from './reload.js'
+import { Attachment, checkAttachOptions, handleRequest, type AttachOptions } from './attach.js'
+import { refuseUpgrade } from './upgrade.js'
+import { UserTarget } from './user-target.js'
+import { userLimit } from './user-limit.js'
 
 export type { AppEvents } from './events.js'
 export type { DeliveryWrapper } from './delivery.js'
@@ -110,6 +116,8 @@ export class Application extends EventEmitter<AppEvents> {
   inFlight = 0
   private readonly middleware: Middleware[] = []
   private chain: Composed<Context> | null = null
+  private started = false
+  private attachment: Attachment | null = null
 
   constructor(config: WshubConfig, options: AppOptions = {}) {
     super()
@@ -245,15 +253,24 @@ export class Application extends EventEmitter<AppEvents> {
     this.debug = this.log.isLevelEnabled('debug')
   }
 
-  /** Starts the node: connects the bus and state, then listens. Resolves to the address. */
-  async listen(): Promise<AddressInfo> {
+  /** Connects the bus and state and joins the cluster: what `listen()`, `start()` and `attach()` begin with. */
+  private async open(): Promise<void> {
+    if (this.started) throw new Error('the app is started already: call one of listen(), attach() or start(), once')
+    this.started = true
     if (!this.bus || !this.state) {
       const backends = await openBackends(this.config, this.log)
       this.bus ??= backends.bus
       this.state ??= backends.state
     }
+    // Last of the handshake hooks: it counts the user the auth hook found.
+    this.onHandshake(userLimit(this))
     this.compile()
     await this.link.start()
+  }
+
+  /** Starts the node: connects the bus and state, then listens. Resolves to the address. */
+  async listen(): Promise<AddressInfo> {
+    await this.open()
     const address = await this.server.listen()
     // The admin listener's address too, with the port it picked when http.admin_address asked for port 0.
     const admin = this.server.adminAddress()
@@ -262,9 +279,73 @@ export class Application extends EventEmitter<AppEvents> {
     return address
   }
 
-  /** Drains and stops: closes every client with 1001, lets in-flight handlers finish, leaves the cluster. */
+  /**
+   * Starts the node without a listener of its own, for a server that hands its upgrades
+   * over with {@link handleUpgrade} (`attach` calls it).
+   *
+   * @example
+   * ```ts
+   * await app.start()
+   * server.on('upgrade', (req, socket, head) => app.handleUpgrade(req, socket, head))
+   * ```
+   */
+  async start(): Promise<void> {
+    await this.open()
+    this.server.startHeartbeat()
+  }
+
+  /**
+   * Serves `/ws` (and, unless `http: false`, `/health`, `/metrics`, `/api/*`) on an
+   * `http.Server` or `https.Server` the user made; every other request and upgrade stays
+   * with the user's handlers. `app.close()` drains wshub's clients and takes its listeners
+   * off, leaving the server listening (lib/attach.ts).
+   *
+   * @example
+   * ```ts
+   * const server = expressApp.listen(3000)
+   * await app.attach(server)                 // ws://host:3000/ws beside the app's routes
+   * ```
+   */
+  async attach(server: Server, options: AttachOptions = {}): Promise<void> {
+    checkAttachOptions(this, server, options)
+    await this.start()
+    this.attachment = new Attachment(this, server, options)
+    this.log.info({ path: this.config.ws.path, bus: this.config.cluster.bus }, 'attached')
+  }
+
+  /**
+   * Takes one upgrade request (from a framework that hands upgrades over): runs the
+   * handshake and, past it, makes the WebSocket. Refused with 503 before `start()` or
+   * `attach()`, and with 404 when the path is not `ws.path`.
+   *
+   * @example
+   * ```ts
+   * server.on('upgrade', (req, socket, head) => { if (req.url?.startsWith('/ws')) app.handleUpgrade(req, socket, head) })
+   * ```
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (!this.started) return refuseUpgrade(socket, 503, { message: 'wshub is not started: call app.attach(server) or app.start() first' })
+    void this.server.onUpgrade(req, socket, head)
+  }
+
+  /**
+   * Answers a request with the node's HTTP routes; resolves to false, having written
+   * nothing, when it is not one of them.
+   *
+   * @example
+   * ```ts
+   * expressApp.use((req, res, next) => void app.handleRequest(req, res).then((done) => done || next()))
+   * ```
+   */
+  handleRequest(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    return handleRequest(this, req, res)
+  }
+
+  /** Drains and stops: closes every client with 1001, lets in-flight handlers finish, leaves the cluster. An attached app leaves the user's server listening. */
   async close(): Promise<void> {
     await this.server.close()
+    this.attachment?.detach()
+    this.attachment = null
     await this.link.stop()
     this.log.info('stopped')
   }
@@ -300,6 +381,18 @@ export class Application extends EventEmitter<AppEvents> {
    */
   to(roomId: string): RoomTarget {
     return new RoomTarget(this, [Rooms.check(roomId)])
+  }
+
+  /**
+   * A target for every connection of one user, on every node (lib/user-target.ts).
+   *
+   * @example
+   * ```ts
+   * const reached = await app.toUser('alice').send('notification', { text: 'shipped' })   // 0: offline
+   * ```
+   */
+  toUser(userId: string): UserTarget {
+    return new UserTarget(this, userId)
   }
 
   /** Sends `{message_type: type, data}` to every client of the cluster. */

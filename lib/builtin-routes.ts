@@ -106,12 +106,28 @@ function roomMessageWithOffset(data: string, offset: number, now: number): strin
 }
 
 async function directMessage(ctx: Context): Promise<void> {
-  const target = required(ctx, 'target_id')
+  const target = field(ctx, 'target_id')
+  const targetUser = field(ctx, 'target_user_id')
+  if ((target === undefined) === (targetUser === undefined)) {
+    throw new AppError(ErrorCode.InvalidFormat, 'data must have one of target_id (a client) or target_user_id (every connection of a user)')
+  }
+  const content = required(ctx, 'content')
+  if (targetUser !== undefined) return directToUser(ctx, targetUser, content)
   if (typeof target !== 'string' || target.length === 0 || target.length > 200) {
     throw new AppError(ErrorCode.InvalidFormat, 'data.target_id must be a client id')
   }
-  const content = required(ctx, 'content')
   await ctx.sendTo(target, 'direct_message', { content, sender_id: ctx.client.id, sender_user_id: ctx.client.userId })
+}
+
+/** `direct_message` to a user: every connection of it on every node but the sender's own; 4001 when there is none. */
+async function directToUser(ctx: Context, userId: unknown, content: unknown): Promise<void> {
+  if (typeof userId !== 'string' || userId.length === 0 || userId.length > 256) {
+    throw new AppError(ErrorCode.InvalidFormat, 'data.target_user_id must be a user id (1..256 chars)')
+  }
+  const data = { content, sender_id: ctx.client.id, sender_user_id: ctx.client.userId, target_user_id: userId }
+  if ((await ctx.toUser(userId).send('direct_message', data)) === 0) {
+    throw new AppError(ErrorCode.ClientOffline, `user ${userId} has no connection`)
+  }
 }
 
 async function roomMembers(ctx: Context): Promise<void> {

@@ -5,15 +5,16 @@
  */
 import type { ClientRecord, ClusterState } from './cluster/state.js'
 import type { Connection, Identity } from './connection.js'
+import { kickUser, type UserTargetHost } from './user-target.js'
 
 /**
  * What Clients uses of the node (application.ts hands it the app). `state` is read at
  * each use: the app opens it at `listen()`.
  */
-export interface ClientsHost {
+export interface ClientsHost extends UserTargetHost {
   readonly state: ClusterState
-  /** Writes a local client's new identity into the state (ClusterLink.updateClient). */
-  readonly link: { updateClient(conn: Connection): Promise<void> }
+  /** Writes a local client's new identity into the state (ClusterLink.updateClient), and reaches a user's clients (`kickUser`). */
+  readonly link: { updateClient(conn: Connection): Promise<void> } & UserTargetHost['link']
   /** Closes a client with 4000 on whatever node it is (the app's delivery). */
   kick(clientId: string, reason: string): Promise<void>
 }
@@ -88,6 +89,18 @@ export class Clients {
   /** Closes a client with 4000 on whatever node it is; fails with `AppError` 4000 when there is none. */
   kick(clientId: string, reason = 'kicked'): Promise<void> {
     return this.app.kick(clientId, reason)
+  }
+
+  /**
+   * Closes every connection of a user with 4000, on every node; resolves to how many.
+   *
+   * @example
+   * ```ts
+   * await app.clients.kickUser('mallory', 'banned')
+   * ```
+   */
+  kickUser(userId: string, reason = 'kicked'): Promise<number> {
+    return kickUser(this.app, userId, reason)
   }
 
   private async withRooms(client: ClientRecord): Promise<ClientInfo> {

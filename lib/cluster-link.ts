@@ -242,6 +242,11 @@ export class ClusterLink {
     return this.send(this.subject.node(nodeId), this.envelope({ kind: 'direct', to, frame }))
   }
 
+  /** One frame for several clients of one node (a user's connections there). */
+  publishClients(nodeId: string, to: string[], frame: string): Promise<void> {
+    return this.send(this.subject.node(nodeId), this.envelope({ kind: 'clients', to, frame }))
+  }
+
   publishKick(nodeId: string, to: string, code: number, reason: string): Promise<void> {
     return this.send(this.subject.node(nodeId), this.envelope({ kind: 'kick', to, code, reason }))
   }

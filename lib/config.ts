@@ -130,6 +130,25 @@ convict.addFormat({
   },
 })
 
+// Keys from anywhere but a loopback address must come over TLS: whoever can change them
+// in transit can sign any token.
+convict.addFormat({
+  name: 'jwks-url',
+  validate(value: unknown) {
+    const help = 'must be an https:// URL of a JWKS (http:// only on a loopback address: 127.0.0.1, localhost, [::1]), or empty'
+    if (typeof value !== 'string') throw new Error(help)
+    if (value === '') return
+    let url: URL
+    try {
+      url = new URL(value)
+    } catch {
+      throw new Error(help)
+    }
+    const loopback = url.hostname === 'localhost' || url.hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(url.hostname)
+    if (!(url.protocol === 'https:' || (url.protocol === 'http:' && loopback))) throw new Error(help)
+  },
+})
+
 /** Every configuration key, typed. */
 export interface WshubConfig {
   http: { host: string; port: number; admin_token: string; admin_address: string; dashboard: boolean | 'auto'; handshake_timeout_ms: number }
@@ -140,6 +159,7 @@ export interface WshubConfig {
     max_connections_per_ip: number
     allowed_origins: string[]
     max_buffered_bytes: number
+    compression: { enabled: boolean; threshold: number; max_memory_mb: number }
   }
   heartbeat: { interval_ms: number; timeout_ms: number }
   auth: {
@@ -153,6 +173,10 @@ export interface WshubConfig {
     anonymous_permissions: string[]
     disconnect_on_expiry: boolean
     rotation_grace_ms: number
+    max_connections_per_user: number
+    jwks_url: string
+    jwks_cooldown_ms: number
+    jwks_cache_ms: number
   }
   rooms: { auto_create: boolean; default_max_clients: number; presence_events: boolean; history_size: number }
   rate_limit: {
@@ -194,6 +218,11 @@ const schema = {
     max_connections_per_ip: { doc: 'Connections one IP holds at most (HTTP 429 past it); 0 = off.', format: 'count', default: 0 },
     allowed_origins: { doc: 'Origins allowed to connect (HTTP 403 otherwise); empty = any.', format: 'string-list', default: [] as string[] },
     max_buffered_bytes: { doc: 'Bytes queued to one client before it is cut off as a slow consumer (close 1008).', format: 'positive-int', default: 4 * 1024 * 1024 },
+    compression: {
+      enabled: { doc: 'permessage-deflate for clients that offer it (server_no_context_takeover: a fan-out is deflated once for all its recipients).', format: 'bool', default: false },
+      threshold: { doc: 'Frames shorter than this many bytes go out uncompressed.', format: 'count', default: 1024 },
+      max_memory_mb: { doc: 'zlib memory all compressing connections may take, each counted at its worst case (about 200 KB); handshakes past it connect uncompressed.', format: 'positive-int', default: 64 },
+    },
   },
   heartbeat: {
     interval_ms: { doc: 'The server pings every client this often.', format: 'positive-int', default: 30000 },
@@ -203,6 +232,9 @@ const schema = {
     enabled: { doc: 'Check tokens at all.', format: 'bool', default: true },
     secret: { doc: 'HS256 key.', format: String, default: '', sensitive: true },
     public_key: { doc: 'PEM public key for RS256/ES256.', format: 'pem', default: '' },
+    jwks_url: { doc: 'URL of the identity provider\'s JWKS (keys chosen by kid) for RS/PS/ES tokens, instead of auth.public_key; https, or http on a loopback address only.', format: 'jwks-url', default: '' },
+    jwks_cooldown_ms: { doc: 'After a JWKS fetch, a token with an unknown kid causes no other fetch for this long (a flood of forged kids costs the provider one fetch per period).', format: 'count', default: 30000 },
+    jwks_cache_ms: { doc: 'The JWKS is fetched again when older than this, whatever the tokens.', format: 'positive-int', default: 600000 },
     algorithms: { doc: 'Accepted JWT algorithms; nothing outside the list is.', format: 'string-list', default: ['HS256'] },
     issuer: { doc: 'Required `iss`; empty = not checked.', format: String, default: '' },
     audience: { doc: 'Required `aud`; empty = not checked.', format: String, default: '' },
@@ -210,6 +242,7 @@ const schema = {
     anonymous_permissions: { doc: 'What anonymous clients may do.', format: 'string-list', default: ['join:room', 'leave:room', 'send:message', 'create:room'] },
     disconnect_on_expiry: { doc: 'Close 4001 when a connection\'s token expires.', format: 'bool', default: true },
     rotation_grace_ms: { doc: 'After a key change on reload, tokens of the old key stay valid this long.', format: 'count', default: 300000 },
+    max_connections_per_user: { doc: 'Connections one user (a token\'s sub) holds at most across the cluster (HTTP 429, code 2004, past it); 0 = off.', format: 'count', default: 0 },
   },
   rooms: {
     auto_create: { doc: 'Create a room on first join by a client holding create:room.', format: 'bool', default: true },

@@ -8,6 +8,7 @@ import type { WebSocket } from 'ws'
 import { Permissions } from './permissions.js'
 import type { Envelope } from './protocol.js'
 import type { SharedFrame } from './shared-frame.js'
+import type { Compression } from './compression.js'
 
 /**
  * Per-connection data that middleware keeps on `ctx.client.data`. Open to declaration
@@ -53,6 +54,8 @@ export interface ConnectionHost {
   onSent?(connection: Connection, frame: string | Buffer): void
   /** A send to a connection that was already closing or closed. */
   onDropped?(connection: Connection): void
+  /** permessage-deflate, where `ws.compression` is on. */
+  readonly compression?: Compression | null
 }
 
 // A Buffer goes out as a text frame too; one options object for every send.
@@ -90,6 +93,8 @@ export class Connection {
   expiresAt: number | null = null
   /** Set when anything arrives; cleared when a heartbeat ping goes out. */
   alive = true
+  /** The window bits of this socket's permessage-deflate; 0 when it negotiated none (every socket where `ws.compression` is off). */
+  deflateBits = 0
   /** When (`performance.now()`) the ping went out that found `alive` set, i.e. since which nothing arrived. */
   silentSince = 0
   /** A frame of this connection is in the chain; later ones wait in `backlog`, so frames run in order. */
@@ -167,7 +172,17 @@ export class Connection {
       this.host.onDropped?.(this)
       return false
     }
+    if (this.deflateBits !== 0) return this.sendCompressing(frame)
     ;(this.socket as unknown as { _sender: WsSender })._sender.sendFrame(frame.wire)
+    return this.afterWrite(frame.payload)
+  }
+
+  // The frame deflated once for every compressing socket (compression.ts), or, while ws
+  // compresses an earlier message of this one, queued behind it through ws.
+  private sendCompressing(frame: SharedFrame): boolean {
+    const wire = this.host.compression!.wireFor(frame, this.socket, this.deflateBits)
+    if (wire === null) this.socket.send(frame.payload, TEXT)
+    else (this.socket as unknown as { _sender: WsSender })._sender.sendFrame(wire)
     return this.afterWrite(frame.payload)
   }
 

@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino'
 import type { RoomTarget } from './broadcast.js'
+import type { UserTarget } from './user-target.js'
 import type { Connection } from './connection.js'
 import { AppError, type ErrorCode } from './errors.js'
 import { encodeAck, encodeFrame, type MessageId } from './protocol.js'
@@ -36,6 +37,7 @@ export interface ContextHost {
     members(roomId: string): Promise<MemberRecord[] | null>
   }
   to(roomId: string): RoomTarget
+  toUser(userId: string): UserTarget
   broadcast(type: string, data: unknown): Promise<void>
   sendTo(clientId: string, type: string, data: unknown): Promise<void>
 }
@@ -177,6 +179,11 @@ export class Context<D = any> {
   /** A target for every member of the room except the sender (as Socket.IO's `socket.to`). */
   to(roomId: string): RoomTarget {
     return this.app.to(roomId).except(this.client.id)
+  }
+
+  /** A target for every connection of a user on every node, except the sender's own. */
+  toUser(userId: string): UserTarget {
+    return this.app.toUser(userId).except(this.client.id)
   }
 
   /** Sends to every client of the cluster, the sender included. */

@@ -11,6 +11,7 @@ import { nodeOfClient } from './client-id.js'
 import { AppError, ErrorCode } from './errors.js'
 import { encodeDelivery } from './protocol.js'
 import { SharedFrame } from './shared-frame.js'
+import { deliverClientsEnvelope } from './user-target.js'
 
 /**
  * Wraps the delivery of an envelope that arrived from another node (the trace
@@ -132,6 +133,9 @@ export class Delivery {
         return
       case 'direct':
         server.connections.get(envelope.to)?.send(envelope.frame)
+        return
+      case 'clients':
+        deliverClientsEnvelope(server.connections, envelope)
         return
       case 'kick':
         server.connections.get(envelope.to)?.close(envelope.code, envelope.reason)

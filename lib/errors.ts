@@ -20,6 +20,8 @@ export const ErrorCode = {
   Forbidden: 2001,
   TokenExpired: 2002,
   InvalidToken: 2003,
+  /** wshub's addition: the handshake of a user past `auth.max_connections_per_user` (HTTP 429). */
+  TooManyConnections: 2004,
   RoomNotFound: 3000,
   RoomExists: 3001,
   RoomFull: 3002,
@@ -44,6 +46,7 @@ const defaultMessages: Record<ErrorCode, string> = {
   2001: 'forbidden',
   2002: 'token expired',
   2003: 'invalid token',
+  2004: 'too many connections for this user',
   3000: 'room not found',
   3001: 'room already exists',
   3002: 'room full',

@@ -255,7 +255,7 @@ function httpApi(app: HttpApiHost, routes: Route[], api: boolean): HttpHandler {
       if (isApi) {
         // Several Authorization headers count as none: Node keeps the first, a proxy may keep the last.
         const authorization = (req.headersDistinct.authorization?.length ?? 0) > 1 ? undefined : req.headers.authorization
-        const verdict = checkAdmin(authorization, app.config)
+        const verdict = await checkAdmin(authorization, app.config)
         if (!verdict.ok) throw new HttpError(401, verdict.code, verdict.message, { 'www-authenticate': 'Bearer realm="wshub admin"' })
       }
       const found = match(routes, segments)

@@ -38,7 +38,7 @@ export interface Reloadable {
 }
 
 /** Keys, or key prefixes ending in `.`, that only a restart changes. */
-const RESTART_REQUIRED = ['http.', 'ws.path', 'ws.max_payload', 'ws.max_buffered_bytes', 'heartbeat.', 'cluster.', 'log.format']
+const RESTART_REQUIRED = ['http.', 'ws.path', 'ws.max_payload', 'ws.max_buffered_bytes', 'ws.compression.', 'heartbeat.', 'cluster.', 'log.format']
 
 /** True for a key whose new value needs a restart. */
 export function needsRestart(key: string): boolean {

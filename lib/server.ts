@@ -62,6 +62,7 @@ export interface ServerHost extends EventSink<ServerEvents> {
   dispatch(client: Connection, envelope: Envelope): Promise<void>
   reject(client: Connection, code: number, message: string, messageId: MessageId | null): void
 }
+import { Compression } from './compression.js'
 
 const kConnection = Symbol('wshub.connection')
 const kServer = Symbol('wshub.server')
@@ -117,6 +118,8 @@ export class WsServer implements ConnectionHost {
   framesIn = 0
   /** Frames written to clients since start (one per recipient of a fan-out). */
   framesOut = 0
+  /** permessage-deflate, where `ws.compression.enabled` is on (compression.ts). */
+  readonly compression: Compression | null
   private readonly perIp = new Map<string, number>()
   private pending = 0
   private draining = false
@@ -128,12 +131,13 @@ export class WsServer implements ConnectionHost {
   constructor(private readonly app: ServerHost) {
     const { ws } = app.config
     this.maxBufferedBytes = ws.max_buffered_bytes
+    this.compression = Compression.from(ws)
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: ws.max_payload,
       clientTracking: false,
-      // Off: fan-outs write frames framed once for every recipient (shared-frame.ts).
-      perMessageDeflate: false,
+      // Off by default; on, fan-outs are deflated once for every recipient (compression.ts).
+      perMessageDeflate: this.compression?.wsOptions() ?? false,
       handleProtocols: (protocols) => (protocols.has('wshub.v1') ? 'wshub.v1' : false),
     })
     this.listeners = new HttpListeners(app, (req, socket, head) => void this.onUpgrade(req, socket, head))
@@ -155,7 +159,8 @@ export class WsServer implements ConnectionHost {
     return this.listeners.adminAddress()
   }
 
-  private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  /** One upgrade request: the handshake, then the WebSocket (from the node's listener, or `app.handleUpgrade`). */
+  async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy())
     if (this.draining) return refuseUpgrade(socket, 503, { message: 'server is shutting down' })
     const ip = remoteAddressOf(req)
@@ -194,6 +199,7 @@ export class WsServer implements ConnectionHost {
       this.releaseIp(ip)
     }
     socket.once('close', abandon)
+    this.compression?.admit(req)
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       socket.off('close', abandon)
       this.pending--
@@ -215,6 +221,7 @@ export class WsServer implements ConnectionHost {
     const { app } = this
     const id = newClientId(app.nodeId)
     const conn = new Connection(id, app.nodeId, ws, ip, this, identity)
+    if (this.compression !== null) conn.deflateBits = this.compression.track(ws)
     ws[kConnection] = conn
     ws[kServer] = this
     ws.on('message', onEarlyMessage)
@@ -350,7 +357,9 @@ export class WsServer implements ConnectionHost {
     app.emit('disconnect', conn, { ...clientEventInfo(conn), code: info.code, reason: info.reason })
   }
 
-  private startHeartbeat(): void {
+  /** Starts the pings (listen() does; an attached app, which never listens, calls it itself). */
+  startHeartbeat(): void {
+    if (this.heartbeat !== null) return
     const { interval_ms, timeout_ms } = this.app.config.heartbeat
     this.heartbeat = new Heartbeat(this.connections, interval_ms, timeout_ms, (conn) => {
       this.app.log.warn({ client_id: conn.id }, 'heartbeat missed')

@@ -5,9 +5,10 @@
  * write header and payload as two chunks (a `writev`). Socket.IO does the same for its
  * broadcasts (`wsPreEncodedFrame`), following ws's own advice (websockets/ws#617).
  *
- * Valid only where ws would write the frame as it is: no per-message compression (the
- * server turns it off) and nothing queued in ws's sender (it queues only while it
- * compresses or reads a Blob, neither of which wshub does).
+ * Valid only where ws would write the frame as it is: no per-message compression, and
+ * nothing queued in ws's sender (it queues only while it compresses or reads a Blob).
+ * Where `ws.compression` is on, compression.ts writes the frame deflated once instead,
+ * and falls back to `ws.send` for a socket whose sender is busy.
  */
 
 /** A server frame: FIN set, opcode 1 (text), unmasked (RFC 6455 section 5.2). */
@@ -18,6 +19,8 @@ export class SharedFrame {
   readonly payload: Buffer
   /** The whole WebSocket frame, as the one-chunk list ws's sender writes. */
   readonly wire: readonly [Buffer]
+  /** The frame compressed once per window size, made by compression.ts for the compressing sockets that get it. */
+  deflated: Map<number, readonly [Buffer]> | null = null
 
   constructor(envelope: string) {
     const length = Buffer.byteLength(envelope)

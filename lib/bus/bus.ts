@@ -35,6 +35,7 @@ export interface Bus extends Pick<EventEmitter, 'on' | 'off' | 'once'> {
 export type BusMessage =
   | { kind: 'room'; rooms: string[]; except: string[]; frame: string }
   | { kind: 'direct'; to: string; frame: string }
+  | { kind: 'clients'; to: string[]; frame: string }
   | { kind: 'kick'; to: string; code: number; reason: string }
   | { kind: 'broadcast'; except: string[]; frame: string }
   | { kind: 'room_deleted'; room: string; frame: string }

@@ -18,6 +18,8 @@ export class MemoryState implements ClusterState {
   private readonly rooms = new Map<string, Room>()
   private readonly clients = new Map<string, ClientRecord>()
   private readonly clientRooms = new Map<string, Set<string>>()
+  /** user id → ids of its clients. */
+  private readonly userClients = new Map<string, Set<string>>()
   private readonly nodeRecords = new Map<string, NodeRecord & { ttl: number }>()
   private readonly dedup = new Map<string, { outcome: DedupOutcome | DedupPending; expires: number }>()
   private readonly buckets = new Map<string, { tokens: number; at: number }>()
@@ -76,10 +78,13 @@ export class MemoryState implements ClusterState {
   }
 
   async addClient(client: ClientRecord): Promise<void> {
+    this.unindexUser(this.clients.get(client.client_id))
     this.clients.set(client.client_id, client)
+    this.indexUser(client)
   }
 
   async removeClient(clientId: string): Promise<void> {
+    this.unindexUser(this.clients.get(clientId))
     this.clients.delete(clientId)
     const rooms = this.clientRooms.get(clientId)
     if (rooms) for (const roomId of rooms) this.rooms.get(roomId)?.members.delete(clientId)
@@ -88,7 +93,9 @@ export class MemoryState implements ClusterState {
 
   async updateClient(client: ClientRecord): Promise<boolean> {
     if (!this.clients.has(client.client_id)) return false
+    this.unindexUser(this.clients.get(client.client_id))
     this.clients.set(client.client_id, client)
+    this.indexUser(client)
     const member = memberOf(client)
     // Records handed out before are the caller's: replaced, not changed in place.
     for (const roomId of this.clientRooms.get(client.client_id) ?? []) {
@@ -96,6 +103,25 @@ export class MemoryState implements ClusterState {
       if (members?.has(client.client_id)) members.set(client.client_id, member)
     }
     return true
+  }
+
+  async clientsOfUser(userId: string): Promise<ClientRecord[]> {
+    return [...(this.userClients.get(userId) ?? [])].map((id) => this.clients.get(id)!)
+  }
+
+  private indexUser(client: ClientRecord): void {
+    if (client.user_id === null) return
+    let ids = this.userClients.get(client.user_id)
+    if (ids === undefined) this.userClients.set(client.user_id, (ids = new Set()))
+    ids.add(client.client_id)
+  }
+
+  private unindexUser(client: ClientRecord | undefined): void {
+    if (client === undefined || client.user_id === null) return
+    const ids = this.userClients.get(client.user_id)
+    if (ids === undefined) return
+    ids.delete(client.client_id)
+    if (ids.size === 0) this.userClients.delete(client.user_id)
   }
 
   async getClient(clientId: string): Promise<ClientRecord | null> {
@@ -154,6 +180,7 @@ export class MemoryState implements ClusterState {
     }
     for (const client of this.clients.values()) {
       if (dead.has(client.node_id)) {
+        this.unindexUser(client)
         this.clients.delete(client.client_id)
         this.clientRooms.delete(client.client_id)
       }

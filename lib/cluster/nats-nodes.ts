@@ -56,7 +56,7 @@ export class NatsNodes {
     }
     for (const { id, revision } of dead) {
       const node = token(id)
-      await this.forget([...(await listKeys(kv, `c.${node}.>`)), ...(await listKeys(kv, `cr.${node}.>`))])
+      await this.forget([...(await listKeys(kv, `c.${node}.>`)), ...(await listKeys(kv, `cr.${node}.>`)), ...(await listKeys(kv, `u.*.${node}.>`))])
       await kv.delete(`n.${node}`, { previousSeq: revision }).catch(() => {})
     }
     return removed

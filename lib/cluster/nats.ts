@@ -7,6 +7,7 @@
  * | `<p>_state`, `r.<room>` | the room: `{record, members: {client id: MemberRecord}}`, one document, so a join checks `max_clients` and writes in one revision-checked update |
  * | `<p>_state`, `c.<node>.<suffix>` | a ClientRecord (client ids are `<node>.<suffix>`: one node's clients list by `c.<node>.>`) |
  * | `<p>_state`, `cr.<node>.<suffix>` | the rooms of a client (an index, written after the room document) |
+ * | `<p>_state`, `u.<user>.<node>.<suffix>` | one client of a user (an index: its client record decides whether it is live) |
  * | `<p>_state`, `n.<node>` | a NodeRecord with its TTL (lib/cluster/nats-nodes.ts) |
  * | `<p>_state`, `offset-epoch` | where new history counters start (lib/cluster/nats-offset-epoch.ts) |
  * | `<p>_dedup`, `<p>_rate` | dedup outcomes and token buckets (lib/cluster/nats-expiring.ts) |
@@ -196,14 +197,29 @@ export class NatsState implements ClusterState {
   }
 
   async addClient(client: ClientRecord): Promise<void> {
-    await this.state().put(clientKey('c', client.client_id), JSON.stringify(client))
+    const kv = this.state()
+    await kv.put(clientKey('c', client.client_id), JSON.stringify(client))
+    if (client.user_id !== null) await kv.put(userKey(client.user_id, client.client_id), '1')
   }
 
   async removeClient(clientId: string): Promise<void> {
     const kv = this.state()
-    const rooms = valueOf<string[]>(await kv.get(clientKey('cr', clientId))) ?? []
-    await Promise.all(rooms.map((room) => this.removeMember(room, clientId)))
-    await forget(this.jsm, `${this.bucket}_state`, [clientKey('cr', clientId), clientKey('c', clientId)])
+    const [rooms, record] = await Promise.all([kv.get(clientKey('cr', clientId)), kv.get(clientKey('c', clientId))])
+    await Promise.all((valueOf<string[]>(rooms) ?? []).map((room) => this.removeMember(room, clientId)))
+    const user = valueOf<ClientRecord>(record)?.user_id ?? null
+    await forget(this.jsm, `${this.bucket}_state`, [clientKey('cr', clientId), clientKey('c', clientId), ...(user === null ? [] : [userKey(user, clientId)])])
+  }
+
+  // The index may name clients gone without removeClient (swept with a dead node, or a
+  // user id changed by updateClient): the client record decides, and stale keys go.
+  async clientsOfUser(userId: string): Promise<ClientRecord[]> {
+    const kv = this.state()
+    const prefix = `u.${token(userId)}.`
+    const keys = await listKeys(kv, `${prefix}>`)
+    const found = await Promise.all(keys.map(async (key) => ({ key, record: valueOf<ClientRecord>(await kv.get(clientKey('c', clientOfKey(`c.${key.slice(prefix.length)}`)))) })))
+    const stale = found.filter(({ record }) => record === null || record.user_id !== userId).map(({ key }) => key)
+    if (stale.length > 0) await forget(this.jsm, `${this.bucket}_state`, stale)
+    return found.flatMap(({ record }) => (record !== null && record.user_id === userId ? [record] : []))
   }
 
   // Each key by its own revision check: a client that left meanwhile is not written back,
@@ -213,6 +229,8 @@ export class NatsState implements ClusterState {
     const id = client.client_id
     const known = await compareAndSet<ClientRecord, boolean>(kv, clientKey('c', id), (current) => (current === null ? { result: false } : { next: client, result: true }))
     if (!known) return false
+    // The previous user's key is left for clientsOfUser to find stale and forget.
+    if (client.user_id !== null) await kv.put(userKey(client.user_id, id), '1')
     const member: MemberRecord = { client_id: id, user_id: client.user_id, node_id: client.node_id }
     const rooms = valueOf<string[]>(await kv.get(clientKey('cr', id))) ?? []
     await Promise.all(
@@ -296,4 +314,9 @@ export class NatsState implements ClusterState {
     this.state()
     return this.historyStore.read(roomId, since)
   }
+}
+
+/** `u.<user token>.<node>.<suffix>`: one client of a user, listed by `u.<user token>.>`. */
+function userKey(userId: string, clientId: string): string {
+  return `u.${token(userId)}.${clientKey('c', clientId).slice(2)}`
 }

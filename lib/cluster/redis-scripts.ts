@@ -33,8 +33,18 @@ local removed = redis.call('HDEL', KEYS[1], ARGV[2])
 redis.call('SREM', KEYS[2], ARGV[1])
 return removed`
 
+// Takes a client out of its user's index (`uc:<user>`), given its record JSON (or false).
+const unindexUser = `
+local function unindexUser(prefix, record, client)
+  if not record then return end
+  local user = cjson.decode(record).user_id
+  if type(user) == 'string' then redis.call('SREM', prefix .. 'uc:' .. user, client) end
+end`
+
 /** KEYS: clients, client ids, rooms of the client, clients of the node. ARGV: key prefix, client. */
 export const removeClient = `
+${unindexUser}
+unindexUser(ARGV[1], redis.call('HGET', KEYS[1], ARGV[2]), ARGV[2])
 for _, room in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   redis.call('HDEL', ARGV[1] .. 'm:' .. room, ARGV[2])
 end
@@ -50,8 +60,13 @@ return 1`
  * writing nothing, when the client is not there (it left meanwhile).
  */
 export const updateClient = `
-if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 0 then return 0 end
+${unindexUser}
+local before = redis.call('HGET', KEYS[1], ARGV[2])
+if not before then return 0 end
+unindexUser(ARGV[1], before, ARGV[2])
 redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+local user = cjson.decode(ARGV[3]).user_id
+if type(user) == 'string' then redis.call('SADD', ARGV[1] .. 'uc:' .. user, ARGV[2]) end
 for _, room in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   local members = ARGV[1] .. 'm:' .. room
   if redis.call('HEXISTS', members, ARGV[2]) == 1 then redis.call('HSET', members, ARGV[2], ARGV[4]) end
@@ -90,6 +105,7 @@ return redis.call('HMGET', KEYS[2], unpack(ids))`
  */
 export const sweep = `
 ${now}
+${unindexUser}
 local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
 local removed = {}
 for _, node in ipairs(dead) do
@@ -106,6 +122,7 @@ for _, node in ipairs(dead) do
       end
     end
     redis.call('DEL', clientRooms)
+    unindexUser(ARGV[1], redis.call('HGET', KEYS[3], client), client)
     redis.call('HDEL', KEYS[3], client)
     redis.call('ZREM', KEYS[4], client)
   end

@@ -9,6 +9,7 @@
  * | `{p}:nc:<node>` | set | the clients of one node (for the sweep) |
  * | `{p}:clients` | hash | client id → ClientRecord JSON |
  * | `{p}:client-ids` | sorted set | client ids, all score 0: lexical order for cursor paging |
+ * | `{p}:uc:<user>` | set | the clients of one user (users as targets, `auth.max_connections_per_user`) |
  * | `{p}:nodes` | hash | node id → NodeRecord JSON |
  * | `{p}:node-expiry` | sorted set | node id → when it dies without a heartbeat (server ms) |
  * | `{p}:d:<key>` | string, PX | a dedup outcome, expiring with the window |
@@ -134,12 +135,20 @@ export class RedisState implements ClusterState {
   }
 
   async addClient(client: ClientRecord): Promise<void> {
-    await this.redis
+    const multi = this.redis
       .multi()
       .hset(`${this.k}clients`, client.client_id, JSON.stringify(client))
       .zadd(`${this.k}client-ids`, 0, client.client_id)
       .sadd(`${this.k}nc:${client.node_id}`, client.client_id)
-      .exec()
+    if (client.user_id !== null) multi.sadd(`${this.k}uc:${client.user_id}`, client.client_id)
+    await multi.exec()
+  }
+
+  async clientsOfUser(userId: string): Promise<ClientRecord[]> {
+    const ids = await this.redis.smembers(`${this.k}uc:${userId}`)
+    if (ids.length === 0) return []
+    const records = await this.redis.hmget(`${this.k}clients`, ...ids)
+    return records.filter((json): json is string => json !== null).map((json) => JSON.parse(json) as ClientRecord)
   }
 
   async removeClient(clientId: string): Promise<void> {

@@ -112,6 +112,8 @@ export interface ClusterState {
    */
   updateClient(client: ClientRecord): Promise<boolean>
   getClient(clientId: string): Promise<ClientRecord | null>
+  /** Every client of one user, on every node (the users-as-targets lookup, and `auth.max_connections_per_user`). */
+  clientsOfUser(userId: string): Promise<ClientRecord[]>
   /** One page of clients ordered by id, starting after `cursor`. */
   listClients(limit: number, cursor: string | null): Promise<{ clients: ClientRecord[]; next: string | null }>
   countClients(): Promise<number>

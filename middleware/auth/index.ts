@@ -12,7 +12,7 @@ import type { Connection, Identity } from '../../lib/connection.js'
 import type { Context } from '../../lib/context.js'
 import type { Next } from '../../lib/compose.js'
 import { ErrorCode, HandshakeError } from '../../lib/errors.js'
-import { TokenError, TokenVerifier } from '../../lib/token.js'
+import { KeysUnavailableError, TokenError, TokenVerifier } from '../../lib/token.js'
 import { ExpiryWheel } from './expiry-wheel.js'
 
 /** The `auth.*` config keys; any given here win over the app's config (and stay fixed on reload). */
@@ -71,14 +71,31 @@ export function auth(options: AuthOptions = {}): Middleware {
   let wheel: ExpiryWheel<Connection>
   let app: Application
 
-  /** Checks a token; a refusal is counted (`auth_rejected`) and thrown as a {@link TokenError}. */
-  function verify(token: string, stage: 'handshake' | 'message'): Identity {
-    try {
-      return verifier.verify(token)
-    } catch (err) {
+  /**
+   * Checks a token; a refusal is counted (`auth_rejected`) and thrown as a {@link TokenError}.
+   * Synchronous for a configured key, a Promise for a key of `auth.jwks_url`.
+   */
+  function verify(token: string, stage: 'handshake' | 'message'): Identity | Promise<Identity> {
+    const refused = (err: unknown): never => {
       if (err instanceof TokenError) app.emit('auth_rejected', { code: err.code, stage })
       throw err
     }
+    try {
+      const identity = verifier.verify(token)
+      return identity instanceof Promise ? identity.catch(refused) : identity
+    } catch (err) {
+      return refused(err)
+    }
+  }
+
+  /** A handshake refusal for what verify() threw: 401 with the token's code, or 503 while the provider's keys cannot be fetched. */
+  function handshakeRefusal(err: unknown): unknown {
+    if (err instanceof TokenError) return new HandshakeError(401, err.message, err.code)
+    if (err instanceof KeysUnavailableError) {
+      app.log.warn({ err: err.message }, 'auth: token not checked, the key set of auth.jwks_url could not be fetched')
+      return new HandshakeError(503, 'the keys to check this token with cannot be fetched now; try again later', ErrorCode.ServerError)
+    }
+    return err
   }
 
   function watchExpiry(client: Connection): void {
@@ -91,7 +108,7 @@ export function auth(options: AuthOptions = {}): Middleware {
     const next = { ...config.auth, ...options }
     const candidate = new TokenVerifier(next)
     if (!candidate.usable && !next.allow_anonymous) {
-      throw new ConfigError('auth.secret / auth.public_key: no key to check tokens with, and auth.allow_anonymous is off; set auth.secret (HS256) or auth.public_key (RS256/ES256), or turn auth.allow_anonymous on')
+      throw new ConfigError('auth.secret / auth.public_key: no key to check tokens with, and auth.allow_anonymous is off; set auth.secret (HS256), auth.public_key (RS256/ES256) or auth.jwks_url, or turn auth.allow_anonymous on')
     }
     if (verifier === undefined) verifier = candidate
     else verifier.update(next, next.rotation_grace_ms)
@@ -110,9 +127,10 @@ export function auth(options: AuthOptions = {}): Middleware {
     if (typeof token !== 'string' || token === '') ctx.throw(ErrorCode.InvalidFormat, 'data.token is required: {"token": "<jwt>"}')
     let identity: Identity
     try {
-      identity = verify(token, 'message')
+      identity = await verify(token, 'message')
     } catch (err) {
       if (err instanceof TokenError) ctx.throw(err.code, err.message)
+      if (err instanceof KeysUnavailableError) ctx.throw(ErrorCode.ServerError, 'the keys to check this token with cannot be fetched now; try again later')
       throw err
     }
     await ctx.app.clients.setIdentity(ctx.client, identity)
@@ -127,7 +145,7 @@ export function auth(options: AuthOptions = {}): Middleware {
       app.log.warn('auth: no auth.secret nor auth.public_key for the accepted algorithms: running anonymous-only, every token will be refused (401, code 2003)')
     }
     wheel = new ExpiryWheel((client) => client.close(4001, 'token expired'))
-    app.onHandshake(function authHandshake(req: IncomingMessage, identity: Identity): Identity {
+    app.onHandshake(function authHandshake(req: IncomingMessage, identity: Identity): Identity | Promise<Identity> {
       // Node keeps the first of several Authorization headers; a proxy in front may keep the last.
       if ((req.headersDistinct.authorization?.length ?? 0) > 1) {
         app.emit('auth_rejected', { code: ErrorCode.InvalidToken, stage: 'handshake' })
@@ -140,10 +158,15 @@ export function auth(options: AuthOptions = {}): Middleware {
         throw new HandshakeError(401, 'a token is required: ?token=<jwt>, Authorization: Bearer <jwt>, or the wshub.bearer.<jwt> subprotocol', ErrorCode.Unauthorized)
       }
       try {
-        return verify(token, 'handshake')
+        const verified = verify(token, 'handshake')
+        if (verified instanceof Promise) {
+          return verified.catch((err) => {
+            throw handshakeRefusal(err)
+          })
+        }
+        return verified
       } catch (err) {
-        if (err instanceof TokenError) throw new HandshakeError(401, err.message, err.code)
-        throw err
+        throw handshakeRefusal(err)
       }
     })
     app.on('connection', watchExpiry)

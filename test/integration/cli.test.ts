@@ -42,6 +42,8 @@ describe('wshub (the CLI)', () => {
     ['WSHUB_WS_PATH', 'noslash', 'ws.path'],
     ['WSHUB_HTTP_HOST', 'not_a_host!', 'http.host'],
     ['WSHUB_HTTP_ADMIN_ADDRESS', 'garbage', 'http.admin_address'],
+    ['WSHUB_AUTH_JWKS_URL', 'http://idp.example.com/.well-known/jwks.json', 'auth.jwks_url'],
+    ['WSHUB_AUTH_MAX_CONNECTIONS_PER_USER', '-3', 'auth.max_connections_per_user'],
   ] as const) {
     it(`exits 2 naming ${key} when ${name}=${value}`, async () => {
       const { code, stderr } = await runCli({ [name]: value })

@@ -63,6 +63,7 @@ export function eventEmitter(): EventEmitter<AppEvents> {
 export class PartsNode extends EventEmitter<AppEvents> {
   readonly bus: MemoryBus
   readonly log = pino({ level: 'silent' })
+  readonly debug = false
   readonly connections = new Map<string, Connection>()
   readonly server = {
     connections: this.connections as ReadonlyMap<string, Connection>,

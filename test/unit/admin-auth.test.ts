@@ -2,21 +2,27 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { generateKeyPairSync } from 'node:crypto'
 import jwt from 'jsonwebtoken'
-import { checkAdmin } from '../../lib/admin-auth.js'
+import { checkAdmin, type AdminVerdict } from '../../lib/admin-auth.js'
 import { resolveConfig, type ConfigInput } from '../../lib/config.js'
 
 const SECRET = 'unit-secret'
 const ADMIN = { permissions: ['admin:system'] }
 
+// Configured keys only here: the verdict is synchronous (a Promise only for auth.jwks_url keys).
+function sync(result: ReturnType<typeof checkAdmin>): AdminVerdict {
+  assert.ok(!(result instanceof Promise))
+  return result
+}
+
 function verdict(token: string | undefined, config: ConfigInput) {
-  return checkAdmin(token === undefined ? undefined : `Bearer ${token}`, resolveConfig(config))
+  return sync(checkAdmin(token === undefined ? undefined : `Bearer ${token}`, resolveConfig(config)))
 }
 
 describe('checkAdmin', () => {
   it('accepts the admin token, whatever the case of the scheme', () => {
     const config = resolveConfig({ http: { admin_token: 's3cret' } })
     assert.deepEqual(checkAdmin('Bearer s3cret', config), { ok: true, via: 'token', subject: null })
-    assert.equal(checkAdmin('bearer s3cret', config).ok, true)
+    assert.equal(sync(checkAdmin('bearer s3cret', config)).ok, true)
   })
 
   it('refuses a token that only shares a prefix with the admin token', () => {
@@ -27,14 +33,14 @@ describe('checkAdmin', () => {
   it('refuses with code 2000 when the header is missing or not Bearer', () => {
     const config = resolveConfig({ http: { admin_token: 's3cret' } })
     for (const header of [undefined, '', 'Bearer', 'Token s3cret', 's3cret']) {
-      const result = checkAdmin(header, config)
+      const result = sync(checkAdmin(header, config))
       assert.equal(result.ok, false)
       assert.equal(!result.ok && result.code, 2000)
     }
   })
 
   it('never accepts an empty admin token when http.admin_token is off', () => {
-    assert.equal(checkAdmin('Bearer ', resolveConfig({})).ok, false)
+    assert.equal(sync(checkAdmin('Bearer ', resolveConfig({}))).ok, false)
   })
 
   it('accepts an HS256 JWT granting admin:system and reports its subject', () => {

@@ -29,7 +29,7 @@ function routes(state: ClusterState, historySize: number) {
   const unused = () => {
     throw new Error('not used by room_message')
   }
-  const contextHost: ContextHost = { log: pino({ level: 'silent' }), rooms: { join: unused, leave: unused, members: unused }, to: unused, broadcast: unused, sendTo: unused }
+  const contextHost: ContextHost = { log: pino({ level: 'silent' }), rooms: { join: unused, leave: unused, members: unused }, to: unused, toUser: unused, broadcast: unused, sendTo: unused }
   const { conn, socket } = fakeConnection('n1.a', 'n1')
   conn.rooms.add('lobby')
   const send = (type: string, data: unknown) => chain(new Context(contextHost, conn, type, data, 1))

@@ -1,3 +1,4 @@
+import pino from 'pino'
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { createApp, type Application } from '../../lib/application.js'
@@ -68,9 +69,16 @@ describe('Clients without an Application', () => {
   it('counts and lists from the state it is given, writes a new identity through its link, and kicks through its host', async () => {
     const state = new MemoryState()
     const kicked: string[] = []
+    const unused = async (): Promise<never> => {
+      throw new Error('not used here')
+    }
     const clients = new Clients({
+      nodeId: 'n1',
+      debug: false,
+      log: pino({ level: 'silent' }),
+      server: { connections: new Map() },
       state,
-      link: { updateClient: async (conn) => void (await state.updateClient(clientRecordOf(conn))) },
+      link: { updateClient: async (conn) => void (await state.updateClient(clientRecordOf(conn))), publishClients: unused, publishKick: unused },
       kick: async (clientId, reason) => void kicked.push(`${clientId} ${reason}`),
     })
     const { conn } = fakeConnection('n1.a', 'n1')

@@ -239,6 +239,7 @@ describe('number keys', () => {
       ['WSHUB_ROOMS_HISTORY_SIZE', 'rooms.history_size', '1.5'],
       ['WSHUB_HEARTBEAT_INTERVAL_MS', 'heartbeat.interval_ms', '5s'],
       ['WSHUB_WS_MAX_CONNECTIONS_PER_IP', 'ws.max_connections_per_ip', '-1'],
+      ['WSHUB_AUTH_MAX_CONNECTIONS_PER_USER', 'auth.max_connections_per_user', 'two'],
     ]) {
       env(name!, text!)
       assert.match(configError(() => resolveConfig()).message, new RegExp(key!.replace(/\./g, '\\.')), `${name}=${text}`)

@@ -30,6 +30,9 @@ class Host extends EventEmitter<AppEvents> implements FrameHost {
   to(): never {
     throw new Error('not in these tests')
   }
+  toUser(): never {
+    throw new Error('not in these tests')
+  }
   async broadcast(): Promise<void> {}
   async sendTo(): Promise<void> {}
 }

@@ -177,6 +177,46 @@ for (const name of backendNames) {
       })
     })
 
+    describe('clientsOfUser', () => {
+      const byClient = (a: { client_id: string }, b: { client_id: string }) => a.client_id.localeCompare(b.client_id)
+
+      it('answers every client of a user on every node, and none for a user with none', async () => {
+        const a = await state()
+        const b = await state(a.prefix)
+        const one = { ...member('n1.a', 'n1', 'alice'), connected_at: 1 }
+        const two = { ...member('n2.b', 'n2', 'alice'), connected_at: 2 }
+        await a.addClient(one)
+        await b.addClient(two)
+        await a.addClient({ ...member('n1.c', 'n1', 'bob'), connected_at: 3 })
+        await a.addClient({ ...member('n1.d'), connected_at: 4 })
+        assert.deepEqual((await b.clientsOfUser('alice')).sort(byClient), [one, two])
+        assert.deepEqual(await a.clientsOfUser('carol'), [])
+      })
+
+      it('keeps user ids with dots, spaces and other characters apart', async () => {
+        const s = await state()
+        const ids = ['a.b', 'a b', 'a', 'a.>', 'é', '']
+        for (const [i, user] of ids.entries()) await s.addClient({ ...member(`n1.c${i}`, 'n1', user), connected_at: i })
+        for (const [i, user] of ids.entries()) assert.deepEqual((await s.clientsOfUser(user)).map((c) => c.client_id), [`n1.c${i}`], JSON.stringify(user))
+      })
+
+      it('drops a removed client, follows a user id changed by updateClient, and drops the clients of a swept node', async () => {
+        const s = await state()
+        await s.heartbeat({ node_id: 'live', started_at: 1, seen_at: Date.now(), clients: 2 }, 60_000)
+        await s.heartbeat({ node_id: 'dead', started_at: 1, seen_at: Date.now(), clients: 1 }, 200)
+        await s.addClient({ ...member('live.a', 'live', 'u1'), connected_at: 1 })
+        await s.addClient({ ...member('live.b', 'live', 'u1'), connected_at: 1 })
+        await s.addClient({ ...member('dead.c', 'dead', 'u1'), connected_at: 1 })
+        await s.removeClient('live.a')
+        assert.equal(await s.updateClient({ ...member('live.b', 'live', 'u2'), connected_at: 1 }), true)
+        assert.deepEqual((await s.clientsOfUser('u1')).map((c) => c.client_id), ['dead.c'])
+        assert.deepEqual((await s.clientsOfUser('u2')).map((c) => c.client_id), ['live.b'])
+        await sleep(500)
+        await s.sweepDeadNodes(200)
+        assert.deepEqual(await s.clientsOfUser('u1'), [])
+      })
+    })
+
     describe('removeClient', () => {
       it('drops the client and every membership it had', async () => {
         const s = await state()
