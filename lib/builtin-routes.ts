@@ -6,22 +6,20 @@ import type { Application } from './application.js'
 import type { Context } from './context.js'
 import { AppError, ErrorCode } from './errors.js'
 import { encodeData } from './protocol.js'
-import { Rooms } from './rooms.js'
+import { objectSchema, offset, optional, present, roomId, text } from './schema/object-schema.js'
+import type { InferData } from './schema/infer.js'
 import { MissingRoomError, StateUnavailableError } from './cluster/state.js'
 
-function field(ctx: Context, name: string): unknown {
-  const data = ctx.data
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new AppError(ErrorCode.InvalidFormat, `data must be an object with ${name}`)
-  }
-  return (data as Record<string, unknown>)[name]
+/** The `data` each built-in route takes (PROTOCOL.md section 3): checked by the router before the handler, 1001 otherwise. */
+export const builtinSchemas = {
+  join_room: objectSchema({ room_id: roomId, since: optional(offset) }),
+  leave_room: objectSchema({ room_id: roomId }),
+  room_message: objectSchema({ room_id: roomId, content: present }),
+  direct_message: objectSchema({ target_id: text(1, 200), content: present }),
+  room_members: objectSchema({ room_id: roomId }),
 }
 
-function required(ctx: Context, name: string): unknown {
-  const value = field(ctx, name)
-  if (value === undefined) throw new AppError(ErrorCode.InvalidFormat, `data.${name} is required`)
-  return value
-}
+type DataOf<K extends keyof typeof builtinSchemas> = InferData<(typeof builtinSchemas)[K]>
 
 function ping(ctx: Context): void {
   const data = ctx.data
@@ -29,27 +27,22 @@ function ping(ctx: Context): void {
   ctx.reply('pong', { ts, server_ts: Date.now() })
 }
 
-async function joinRoom(ctx: Context): Promise<void> {
-  const roomId = Rooms.check(field(ctx, 'room_id'))
-  const since = field(ctx, 'since')
-  if (since !== undefined && since !== null && !(Number.isSafeInteger(since) && (since as number) >= 0)) {
-    throw new AppError(ErrorCode.InvalidFormat, 'data.since must be a non-negative integer offset')
-  }
-  const result = await ctx.join(roomId, (since as number | null | undefined) ?? null)
+async function joinRoom(ctx: Context<DataOf<'join_room'>>): Promise<void> {
+  const roomId = ctx.data.room_id
+  const result = await ctx.join(roomId, ctx.data.since ?? null)
   const reply: Record<string, unknown> = { room_id: roomId, status: 'joined', members: result.members }
   if (result.recovered !== null) reply.recovered = result.recovered
   ctx.reply('room_joined', reply)
 }
 
-async function leaveRoom(ctx: Context): Promise<void> {
-  const roomId = Rooms.check(field(ctx, 'room_id'))
+async function leaveRoom(ctx: Context<DataOf<'leave_room'>>): Promise<void> {
+  const roomId = ctx.data.room_id
   await ctx.leave(roomId)
   ctx.reply('room_left', { room_id: roomId, status: 'left' })
 }
 
-async function roomMessage(ctx: Context): Promise<void> {
-  const roomId = Rooms.check(field(ctx, 'room_id'))
-  const content = required(ctx, 'content')
+async function roomMessage(ctx: Context<DataOf<'room_message'>>): Promise<void> {
+  const { room_id: roomId, content } = ctx.data
   if (!ctx.client.rooms.has(roomId)) throw new AppError(ErrorCode.NotInRoom, `not in room ${roomId}`)
   const app = ctx.app
   const payload = { room_id: roomId, content, sender_id: ctx.client.id, sender_user_id: ctx.client.userId }
@@ -86,17 +79,13 @@ function roomMessageWithOffset(data: string, offset: number, now: number): strin
   return `{"message_type":"room_message","data":${data.slice(0, -1)},"offset":${offset}},"timestamp":${now}}`
 }
 
-async function directMessage(ctx: Context): Promise<void> {
-  const target = required(ctx, 'target_id')
-  if (typeof target !== 'string' || target.length === 0 || target.length > 200) {
-    throw new AppError(ErrorCode.InvalidFormat, 'data.target_id must be a client id')
-  }
-  const content = required(ctx, 'content')
+async function directMessage(ctx: Context<DataOf<'direct_message'>>): Promise<void> {
+  const { target_id: target, content } = ctx.data
   await ctx.sendTo(target, 'direct_message', { content, sender_id: ctx.client.id, sender_user_id: ctx.client.userId })
 }
 
-async function roomMembers(ctx: Context): Promise<void> {
-  const roomId = Rooms.check(field(ctx, 'room_id'))
+async function roomMembers(ctx: Context<DataOf<'room_members'>>): Promise<void> {
+  const roomId = ctx.data.room_id
   const isMember = ctx.client.rooms.has(roomId)
   if (!isMember && !ctx.client.can(`read:presence:${roomId}`)) throw new AppError(ErrorCode.NotInRoom, `not in room ${roomId}`)
   const members = await ctx.members(roomId)
@@ -107,9 +96,9 @@ async function roomMembers(ctx: Context): Promise<void> {
 /** Registers every built-in route on the app. */
 export function registerBuiltinRoutes(app: Application): void {
   app.route('ping', ping)
-  app.route('join_room', joinRoom)
-  app.route('leave_room', leaveRoom)
-  app.route('room_message', { permission: 'send:message:{room_id}' }, roomMessage)
-  app.route('direct_message', { permission: 'send:message' }, directMessage)
-  app.route('room_members', roomMembers)
+  app.route('join_room', { schema: builtinSchemas.join_room }, joinRoom)
+  app.route('leave_room', { schema: builtinSchemas.leave_room }, leaveRoom)
+  app.route('room_message', { permission: 'send:message:{room_id}', schema: builtinSchemas.room_message }, roomMessage)
+  app.route('direct_message', { permission: 'send:message', schema: builtinSchemas.direct_message }, directMessage)
+  app.route('room_members', { schema: builtinSchemas.room_members }, roomMembers)
 }
