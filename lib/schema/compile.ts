@@ -28,18 +28,41 @@ function isThenable<T>(value: unknown): value is PromiseLike<T> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
 }
 
-function settle(target: { data: unknown }, result: StandardSchemaV1.Result<unknown>): ReadonlyArray<Issue> | null {
-  if (result.issues !== undefined) return result.issues
+type Outcome = ReadonlyArray<Issue> | null
+type Validate = StandardSchemaV1.Props['validate']
+
+function accept(target: { data: unknown }, result: StandardSchemaV1.Result<unknown>, refused: ReadonlyArray<Issue>): Outcome {
+  if (result.issues !== undefined) return refused
   target.data = result.value
   return null
+}
+
+/**
+ * A frame without `data` carries null (PROTOCOL.md section 2: absent = null), where a
+ * JavaScript schema says "optional" with undefined: data null that the schema refuses is
+ * tried again as undefined, so `.optional()` and `.default()` accept a request sent with
+ * no data. Only refused data pays for the second call.
+ */
+function asAbsent(validate: Validate, target: { data: unknown }, refused: ReadonlyArray<Issue>): Outcome | Promise<Outcome> {
+  const again = validate(undefined)
+  if (isThenable<StandardSchemaV1.Result<unknown>>(again)) return Promise.resolve(again).then((result) => accept(target, result, refused))
+  return accept(target, again, refused)
+}
+
+function settle(validate: Validate, target: { data: unknown }, result: StandardSchemaV1.Result<unknown>): Outcome | Promise<Outcome> {
+  if (result.issues === undefined) {
+    target.data = result.value
+    return null
+  }
+  return target.data === null ? asAbsent(validate, target, result.issues) : result.issues
 }
 
 function standardCheck(props: StandardSchemaV1.Props): DataCheck {
   const validate = props.validate
   return function standardCheck(target) {
     const result = validate(target.data)
-    if (isThenable<StandardSchemaV1.Result<unknown>>(result)) return Promise.resolve(result).then((r) => settle(target, r))
-    return settle(target, result)
+    if (isThenable<StandardSchemaV1.Result<unknown>>(result)) return Promise.resolve(result).then((r) => settle(validate, target, r))
+    return settle(validate, target, result)
   }
 }
 

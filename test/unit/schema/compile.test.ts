@@ -61,3 +61,18 @@ describe('compileSchema', () => {
     assert.throws(() => compileSchema({ '~standard': { version: 2, validate() {} } }), /Standard Schema v1/)
   })
 })
+
+describe('compileSchema: a frame without data', () => {
+  it('lets an optional or defaulted Standard Schema accept it (null on the wire, undefined to the schema)', async () => {
+    assert.deepEqual(await run(z.object({ limit: z.number().default(20) }).default({ limit: 20 }), null), { data: { limit: 20 }, issues: null })
+    assert.deepEqual(await run(z.string().optional(), null), { data: undefined, issues: null })
+    assert.deepEqual(await run(v.pipeAsync(v.optional(v.string())), null), { data: undefined, issues: null })
+  })
+
+  it('keeps null for a schema that takes null, and refuses it where neither is allowed', async () => {
+    assert.deepEqual(await run(z.string().nullable(), null), { data: null, issues: null })
+    const refused = await run(z.object({ n: z.number() }), null)
+    assert.equal((refused.issues as unknown[]).length, 1)
+    assert.equal(refused.data, null)
+  })
+})
