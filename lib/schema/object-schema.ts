@@ -18,10 +18,12 @@ export interface Field<T> {
   readonly '~type'?: T
 }
 
+type TypeOf<F> = F extends Field<infer T> ? T : never
+
 type Output<F extends Record<string, Field<unknown>>> = {
-  [K in keyof F as F[K]['optional'] extends true ? never : K]: NonNullable<F[K]['~type']>
+  [K in keyof F as F[K]['optional'] extends true ? never : K]: TypeOf<F[K]>
 } & {
-  [K in keyof F as F[K]['optional'] extends true ? K : never]?: NonNullable<F[K]['~type']>
+  [K in keyof F as F[K]['optional'] extends true ? K : never]?: TypeOf<F[K]>
 }
 
 /** An {@link objectSchema}: a Standard Schema with its check ready for the router. */
@@ -45,7 +47,7 @@ export const roomId = field<string>((value) => (isValidRoomId(value) ? null : 'm
 export const offset = field<number | null>((value) => (value === null || (Number.isSafeInteger(value) && (value as number) >= 0) ? null : 'must be a non-negative integer offset'))
 
 /** Any JSON value, but present. */
-export const present = field<{} | null>(() => null)
+export const present = field<unknown>(() => null)
 
 /** A string of `min`..`max` chars. */
 export function text(min: number, max: number): Field<string> & { readonly optional: false } {

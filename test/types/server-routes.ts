@@ -5,7 +5,8 @@
  */
 import { z } from 'zod'
 import * as v from 'valibot'
-import { createApp, defineMiddleware, defineRoute, defineRoutes, type Application, type Context } from 'wshub'
+import { createApp, defineMiddleware, defineRoute, defineRoutes, type Application, type BuiltinRoutes, type Context, type InferData } from 'wshub'
+import { builtinSchemas } from '../../lib/builtin-routes.js'
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
 function expectType<T extends true>(): T | void {}
@@ -103,4 +104,14 @@ export function definedRoutes(): void {
   createApp().routes(routes)
   // @ts-expect-error a route must come from defineRoute
   defineRoutes({ bad: (ctx: Context) => ctx })
+}
+
+/** The built-in routes' schemas take exactly what the client's map of them says. */
+export function builtinsAgree(): void {
+  type Says<K extends keyof typeof builtinSchemas> = Equal<InferData<(typeof builtinSchemas)[K]>, BuiltinRoutes[K]['data']>
+  expectType<Says<'join_room'>>()
+  expectType<Says<'leave_room'>>()
+  expectType<Says<'room_message'>>()
+  expectType<Says<'direct_message'>>()
+  expectType<Says<'room_members'>>()
 }
