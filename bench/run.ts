@@ -28,6 +28,7 @@ const FLAGS = {
   'a-in-flight': { type: 'string', default: '10', help: 'A: requests in flight per connection' },
   'a-warmup-ms': { type: 'string', default: '1000', help: 'A: warm-up before measuring' },
   'a-duration-ms': { type: 'string', default: '3000', help: 'A: measured window' },
+  'a-schemas': { type: 'string', default: 'zod,json', help: 'A: wshub variants with a schema on the ping route (zod, json; empty for none)' },
   'b-members': { type: 'string', default: '1000', help: 'B: room members' },
   'b-publishers': { type: 'string', default: '5', help: 'B: publishers (members too)' },
   'b-rate': { type: 'string', default: '4', help: 'B: messages per second per publisher' },
@@ -75,6 +76,12 @@ function targetList(name: keyof typeof FLAGS): TargetKind[] {
   return out as TargetKind[]
 }
 
+function schemaList(): Array<'zod' | 'json'> {
+  const out = list('a-schemas')
+  for (const s of out) if (s !== 'zod' && s !== 'json') throw new Error(`--a-schemas: unknown schema ${s} (zod, json)`)
+  return out as Array<'zod' | 'json'>
+}
+
 async function main(): Promise<void> {
   if (values.help) {
     console.log(usage())
@@ -112,7 +119,7 @@ async function main(): Promise<void> {
     if (id === 'A') {
       log(`\nA. request/response: ${int('a-connections')} connections × ${int('a-in-flight')} in flight, ${rounds} rounds`)
       const r = await requestResponse(
-        { targets, rounds, connections: int('a-connections'), inFlight: int('a-in-flight'), warmupMs: int('a-warmup-ms'), durationMs: int('a-duration-ms'), loadProcs, nodeArgs: nodeArgsFor('A') },
+        { targets, rounds, connections: int('a-connections'), inFlight: int('a-in-flight'), warmupMs: int('a-warmup-ms'), durationMs: int('a-duration-ms'), loadProcs, nodeArgs: nodeArgsFor('A'), schemas: schemaList() },
         log,
       )
       results.push(r)

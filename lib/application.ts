@@ -31,7 +31,11 @@ import type { ClusterState } from './cluster/state.js'
 import { openBackends } from './backends.js'
 import { MemoryBus } from './bus/memory.js'
 import { MemoryState } from './cluster/memory.js'
-import { Router, type Handler, type RouteOptions } from '../middleware/router.js'
+import { Router, type Handler, type ReplySchemas, type RouteOptions } from '../middleware/router.js'
+import type { RouteEntry, WithRoute } from './route-map.js'
+import type { Schema } from './schema/compile.js'
+import type { InferData, InferInput } from './schema/infer.js'
+import type { RepliesOf, ReplyTypesOf, RoutesOfDefinitions, RouteDefinitions } from './define-routes.js'
 import type { Connection } from './connection.js'
 import { registerBuiltinRoutes } from './builtin-routes.js'
 import { defaultChain } from '../middleware/index.js'
@@ -60,10 +64,11 @@ declare module './context.js' {
 /**
  * A middleware: `async (ctx, next) => { ...; await next(); ... }`. It may carry a
  * `setup(app)` that `app.use()` calls once, for what it needs beyond frames (a handshake
- * hook, event listeners, an HTTP route).
+ * hook, event listeners, an HTTP route). `Adds` is what it puts on `ctx.state`: the
+ * routes of an app it is `use`d on see it typed.
  */
-export interface Middleware {
-  (ctx: Context, next: Next): unknown
+export interface Middleware<Adds extends object = {}> {
+  (ctx: Context<any, Adds>, next: Next): unknown
   setup?(app: Application): void
 }
 
@@ -86,7 +91,13 @@ export interface HttpHandlerOptions {
   admin?: boolean
 }
 
-export class Application extends EventEmitter<AppEvents> {
+/**
+ * @typeParam St - what the typed middleware `use`d so far add to `ctx.state`
+ * @typeParam Rt - the routes chained on the app so far (types only: `WshubClient<typeof app>` reads them)
+ */
+export class Application<St extends object = {}, Rt extends object = {}> extends EventEmitter<AppEvents> {
+  /** Types only (nothing at run time): the routes registered through this type. */
+  declare readonly '~routes': Rt
   /** The configuration in force; `reload()` replaces it with a new object. */
   config: WshubConfig
   readonly nodeId: string
@@ -155,28 +166,50 @@ export class Application extends EventEmitter<AppEvents> {
    * app.use(async (ctx, next) => { const t = performance.now(); await next(); ctx.log.debug({ ms: performance.now() - t }) })
    * ```
    */
-  use(middleware: Middleware): this {
+  use<A extends object = {}>(middleware: Middleware<A>): Application<St & A, Rt> {
     if (typeof middleware !== 'function') throw new TypeError('app.use() takes a middleware function: async (ctx, next) => { ... }')
-    this.middleware.push(middleware)
+    this.middleware.push(middleware as Middleware)
     middleware.setup?.(this)
     this.chain = null
-    return this
+    // The same app; only its type learns what the middleware adds.
+    return this as unknown as Application<St & A, Rt>
   }
 
   /**
-   * Routes a message type to a handler, with optional checks.
+   * Routes a message type to a handler, with optional checks. With a `schema`, the
+   * handler runs only for data it accepts, and `ctx.data` is typed from it; with
+   * `replies`, `ctx.reply` takes only those. Chained, each call adds the route to the
+   * app's type, for `WshubClient<typeof app>`.
    *
    * @example
    * ```ts
    * app.route('shout', { permission: 'send:message' }, (ctx) => ctx.to(ctx.data.room_id).send('shout', ctx.data))
+   * app.route('add', { schema: z.object({ a: z.number(), b: z.number() }), replies: { sum: z.number() } }, (ctx) => ctx.reply('sum', ctx.data.a + ctx.data.b))
    * ```
    */
-  route(type: string, handler: Handler): this
-  route(type: string, options: RouteOptions, handler: Handler): this
-  route(type: string, optionsOrHandler: RouteOptions | Handler, handler?: Handler): this {
+  route<T extends string>(type: T, handler: Handler<Context<any, St>>): Application<St, WithRoute<Rt, T, RouteEntry>>
+  route<T extends string, const S extends Schema | undefined = undefined, const R extends ReplySchemas | undefined = undefined>(
+    type: T,
+    options: RouteOptions<S, R>,
+    handler: Handler<Context<[S] extends [undefined] ? any : InferData<S>, St, ReplyTypesOf<R>>>,
+  ): Application<St, WithRoute<Rt, T, RouteEntry<InferInput<S>, RepliesOf<R>>>>
+  route(type: string, optionsOrHandler: RouteOptions | Handler<any>, handler?: Handler<any>): Application<St, any> {
     if (typeof optionsOrHandler === 'function') this.router.add(type, {}, optionsOrHandler)
     else this.router.add(type, optionsOrHandler, handler as Handler)
     return this
+  }
+
+  /**
+   * Registers every route of a {@link defineRoutes} map.
+   *
+   * @example
+   * ```ts
+   * app.routes(routes)   // export type Routes = typeof routes, for WshubClient<Routes>
+   * ```
+   */
+  routes<D extends RouteDefinitions>(routes: D): Application<St, Rt & RoutesOfDefinitions<D>> {
+    for (const [type, definition] of Object.entries(routes)) this.router.add(type, definition.options, definition.handler)
+    return this as unknown as Application<St, Rt & RoutesOfDefinitions<D>>
   }
 
   /** Adds a hook that runs before the upgrade (the auth middleware's token check is one). */

@@ -7,7 +7,9 @@ import type { WshubConfig } from './config.js'
 import type { Context } from './context.js'
 import { AppError, ErrorCode } from './errors.js'
 import { encodeData } from './protocol.js'
-import { Rooms } from './rooms.js'
+import { objectSchema, offset, optional, present, roomId, text } from './schema/object-schema.js'
+import type { InferData } from './schema/infer.js'
+import { invalidData } from './schema/issues.js'
 import { MissingRoomError, StateUnavailableError, type ClusterState } from './cluster/state.js'
 
 /**
@@ -26,19 +28,17 @@ export interface BuiltinRoutesHost {
   deliverToRooms(rooms: readonly string[], frame: string, except: readonly string[]): Promise<void>
 }
 
-function field(ctx: Context, name: string): unknown {
-  const data = ctx.data
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new AppError(ErrorCode.InvalidFormat, `data must be an object with ${name}`)
-  }
-  return (data as Record<string, unknown>)[name]
+/** The `data` each built-in route takes (PROTOCOL.md section 3): checked by the router before the handler, 1001 otherwise. */
+export const builtinSchemas = {
+  join_room: objectSchema({ room_id: roomId, since: optional(offset) }),
+  leave_room: objectSchema({ room_id: roomId }),
+  room_message: objectSchema({ room_id: roomId, content: present }),
+  // One of the two targets: a client, or every connection of a user (checked by the handler).
+  direct_message: objectSchema({ target_id: optional(text(1, 200)), target_user_id: optional(text(1, 256)), content: present }),
+  room_members: objectSchema({ room_id: roomId }),
 }
 
-function required(ctx: Context, name: string): unknown {
-  const value = field(ctx, name)
-  if (value === undefined) throw new AppError(ErrorCode.InvalidFormat, `data.${name} is required`)
-  return value
-}
+type DataOf<K extends keyof typeof builtinSchemas> = InferData<(typeof builtinSchemas)[K]>
 
 function ping(ctx: Context): void {
   const data = ctx.data
@@ -46,29 +46,24 @@ function ping(ctx: Context): void {
   ctx.reply('pong', { ts, server_ts: Date.now() })
 }
 
-async function joinRoom(ctx: Context): Promise<void> {
-  const roomId = Rooms.check(field(ctx, 'room_id'))
-  const since = field(ctx, 'since')
-  if (since !== undefined && since !== null && !(Number.isSafeInteger(since) && (since as number) >= 0)) {
-    throw new AppError(ErrorCode.InvalidFormat, 'data.since must be a non-negative integer offset')
-  }
-  const result = await ctx.join(roomId, (since as number | null | undefined) ?? null)
+async function joinRoom(ctx: Context<DataOf<'join_room'>>): Promise<void> {
+  const roomId = ctx.data.room_id
+  const result = await ctx.join(roomId, ctx.data.since ?? null)
   const reply: Record<string, unknown> = { room_id: roomId, status: 'joined', members: result.members }
   if (result.recovered !== null) reply.recovered = result.recovered
   ctx.reply('room_joined', reply)
 }
 
-async function leaveRoom(ctx: Context): Promise<void> {
-  const roomId = Rooms.check(field(ctx, 'room_id'))
+async function leaveRoom(ctx: Context<DataOf<'leave_room'>>): Promise<void> {
+  const roomId = ctx.data.room_id
   await ctx.leave(roomId)
   ctx.reply('room_left', { room_id: roomId, status: 'left' })
 }
 
 /** The `room_message` handler, made once per app. */
 function roomMessageHandler(app: BuiltinRoutesHost): Handler {
-  return async function roomMessage(ctx: Context): Promise<void> {
-    const roomId = Rooms.check(field(ctx, 'room_id'))
-    const content = required(ctx, 'content')
+  return async function roomMessage(ctx: Context<DataOf<'room_message'>>): Promise<void> {
+    const { room_id: roomId, content } = ctx.data
     if (!ctx.client.rooms.has(roomId)) throw new AppError(ErrorCode.NotInRoom, `not in room ${roomId}`)
     const payload = { room_id: roomId, content, sender_id: ctx.client.id, sender_user_id: ctx.client.userId }
     await app.deliverToRooms([roomId], await roomMessageFrame(app, roomId, payload), [ctx.client.id])
@@ -105,33 +100,26 @@ function roomMessageWithOffset(data: string, offset: number, now: number): strin
   return `{"message_type":"room_message","data":${data.slice(0, -1)},"offset":${offset}},"timestamp":${now}}`
 }
 
-async function directMessage(ctx: Context): Promise<void> {
-  const target = field(ctx, 'target_id')
-  const targetUser = field(ctx, 'target_user_id')
+async function directMessage(ctx: Context<DataOf<'direct_message'>>): Promise<void> {
+  const { target_id: target, target_user_id: targetUser, content } = ctx.data
   if ((target === undefined) === (targetUser === undefined)) {
-    throw new AppError(ErrorCode.InvalidFormat, 'data must have one of target_id (a client) or target_user_id (every connection of a user)')
+    // The same 1001 as a schema refusal, with the path: one of the two targets, not both.
+    throw invalidData([{ path: [target === undefined ? 'target_id' : 'target_user_id'], message: target === undefined ? 'is required (or target_user_id)' : 'must not be given with target_id' }])
   }
-  const content = required(ctx, 'content')
   if (targetUser !== undefined) return directToUser(ctx, targetUser, content)
-  if (typeof target !== 'string' || target.length === 0 || target.length > 200) {
-    throw new AppError(ErrorCode.InvalidFormat, 'data.target_id must be a client id')
-  }
-  await ctx.sendTo(target, 'direct_message', { content, sender_id: ctx.client.id, sender_user_id: ctx.client.userId })
+  await ctx.sendTo(target!, 'direct_message', { content, sender_id: ctx.client.id, sender_user_id: ctx.client.userId })
 }
 
 /** `direct_message` to a user: every connection of it on every node but the sender's own; 4001 when there is none. */
-async function directToUser(ctx: Context, userId: unknown, content: unknown): Promise<void> {
-  if (typeof userId !== 'string' || userId.length === 0 || userId.length > 256) {
-    throw new AppError(ErrorCode.InvalidFormat, 'data.target_user_id must be a user id (1..256 chars)')
-  }
+async function directToUser(ctx: Context, userId: string, content: unknown): Promise<void> {
   const data = { content, sender_id: ctx.client.id, sender_user_id: ctx.client.userId, target_user_id: userId }
   if ((await ctx.toUser(userId).send('direct_message', data)) === 0) {
     throw new AppError(ErrorCode.ClientOffline, `user ${userId} has no connection`)
   }
 }
 
-async function roomMembers(ctx: Context): Promise<void> {
-  const roomId = Rooms.check(field(ctx, 'room_id'))
+async function roomMembers(ctx: Context<DataOf<'room_members'>>): Promise<void> {
+  const roomId = ctx.data.room_id
   const isMember = ctx.client.rooms.has(roomId)
   if (!isMember && !ctx.client.can(`read:presence:${roomId}`)) throw new AppError(ErrorCode.NotInRoom, `not in room ${roomId}`)
   const members = await ctx.members(roomId)
@@ -143,9 +131,9 @@ async function roomMembers(ctx: Context): Promise<void> {
 export function registerBuiltinRoutes(app: BuiltinRoutesHost): void {
   const roomMessage = roomMessageHandler(app)
   app.route('ping', ping)
-  app.route('join_room', joinRoom)
-  app.route('leave_room', leaveRoom)
-  app.route('room_message', { permission: 'send:message:{room_id}' }, roomMessage)
-  app.route('direct_message', { permission: 'send:message' }, directMessage)
-  app.route('room_members', roomMembers)
+  app.route('join_room', { schema: builtinSchemas.join_room }, joinRoom)
+  app.route('leave_room', { schema: builtinSchemas.leave_room }, leaveRoom)
+  app.route('room_message', { permission: 'send:message:{room_id}', schema: builtinSchemas.room_message }, roomMessage)
+  app.route('direct_message', { permission: 'send:message', schema: builtinSchemas.direct_message }, directMessage)
+  app.route('room_members', { schema: builtinSchemas.room_members }, roomMembers)
 }

@@ -50,7 +50,15 @@ export interface ContextHost {
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface ContextApp {}
 
-export class Context<D = any> {
+/** The replies a handler may send, by `message_type` (any, for a route that declares none). */
+export type ReplyTypes = { [type: string]: unknown }
+
+/**
+ * @typeParam D - `data`: what the route's schema gives (`any` for a route without one)
+ * @typeParam S - what typed middleware before the route add to `state`
+ * @typeParam R - the replies the route declares: the types and data `reply` takes
+ */
+export class Context<D = any, S extends object = {}, R extends ReplyTypes = ReplyTypes> {
   /** The application that runs the frame. */
   readonly app: ContextApp & ContextHost
   readonly client: Connection
@@ -106,9 +114,9 @@ export class Context<D = any> {
     return active.traceId
   }
 
-  /** State shared down the chain for this frame. */
-  get state(): State {
-    return (this.stateValue ??= {})
+  /** State shared down the chain for this frame: {@link State} (declaration merging), and what typed middleware add. */
+  get state(): State & S {
+    return (this.stateValue ??= {}) as State & S
   }
 
   /** A logger that carries the client id, the message type and the trace id. */
@@ -127,7 +135,7 @@ export class Context<D = any> {
    * app.route('echo', (ctx) => ctx.reply('echo_reply', ctx.data))
    * ```
    */
-  reply(type: string, data: unknown): boolean {
+  reply<T extends keyof R & string>(type: T, data: R[T]): boolean {
     // Encode first: a reply that cannot be encoded (a bad type, a BigInt in data) throws
     // before it counts as the terminal reply, so the client gets the 1003 instead of nothing.
     const frame = encodeFrame(type, data, this.messageId)

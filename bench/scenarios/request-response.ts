@@ -4,9 +4,10 @@
  * CPU-second, and the reply latency p50/p99 seen by the clients.
  */
 import { sleep } from '../support/proc.js'
-import { checkGoals, interleave, Unavailable, type ScenarioResult, type Variant } from '../support/scenario.js'
+import { checkGoals, interleave, Unavailable, type RouteSchema, type ScenarioResult, type Variant, type VariantSummary } from '../support/scenario.js'
 import { Histogram, monoMs, type HistogramData } from '../support/stats.js'
 import { split, startTarget, Workers, type TargetKind } from '../support/targets.js'
+import { schemaCheckCost } from '../support/schema-cost.js'
 
 export interface RequestParams {
   targets: TargetKind[]
@@ -17,13 +18,39 @@ export interface RequestParams {
   durationMs: number
   loadProcs: number
   nodeArgs: Partial<Record<TargetKind, string[]>>
+  /** Extra wshub variants with a schema on the `ping` route, against the built-in route without one. */
+  schemas: Array<Exclude<RouteSchema, 'none'>>
+}
+
+const SCHEMA_LABELS = { zod: 'wshub + zod schema', json: 'wshub + JSON Schema' } as const
+
+/** What a schema costs per request, in server CPU µs: the difference of the inverse throughputs per CPU-second. */
+function validationNote(variants: VariantSummary[], id: string): string | null {
+  const plain = variants.find((v) => v.id === 'wshub')?.median.req_per_cpu_s
+  const schema = variants.find((v) => v.id === id)
+  const withSchema = schema?.median.req_per_cpu_s
+  if (plain === undefined || withSchema === undefined || !(plain > 0 && withSchema > 0)) return null
+  const us = (1 / withSchema - 1 / plain) * 1e6
+  return `${schema!.label}: ${(withSchema / plain).toFixed(2)}× the requests per server CPU-second of wshub without a schema, ${us.toFixed(2)} µs of server CPU per request`
+}
+
+function schemaNotes(p: RequestParams, summaries: VariantSummary[], log: (line: string) => void): string[] {
+  if (p.schemas.length === 0 || !p.targets.includes('wshub')) return []
+  const notes = p.schemas.map((s) => validationNote(summaries, `wshub-${s}`)).filter((n): n is string => n !== null)
+  const cost = schemaCheckCost()
+  const alone = `The check alone, in-process (bench/support/schema-cost.ts, median of 13 batches of 200,000 valid frames): zod ${cost.zod!.toFixed(0)} ns, JSON Schema (ajv) ${cost.json!.toFixed(0)} ns, a built-in route's own schema (room_message) ${cost.builtin!.toFixed(0)} ns per frame; a route without a schema pays one null check`
+  log(`  ${alone}`)
+  return [...notes, alone]
 }
 
 export async function requestResponse(p: RequestParams, log: (line: string) => void): Promise<ScenarioResult> {
   const started = Date.now()
   const variants: Variant[] = p.targets.map((t) => ({ id: t, target: t, bus: 'none', label: t }))
+  if (p.targets.includes('wshub')) {
+    for (const schema of p.schemas) variants.push({ id: `wshub-${schema}`, target: 'wshub', bus: 'none', label: SCHEMA_LABELS[schema], routeSchema: schema })
+  }
   const summaries = await interleave(variants, p.rounds, 'raw', async (variant) => {
-    const target = await startTarget(variant.target, { nodeArgs: p.nodeArgs[variant.target] }).catch((err) => {
+    const target = await startTarget(variant.target, { nodeArgs: p.nodeArgs[variant.target], routeSchema: variant.routeSchema ?? 'none' }).catch((err) => {
       throw new Unavailable((err as Error).message)
     })
     const workers = await Workers.start(p.loadProcs)
@@ -84,7 +111,7 @@ export async function requestResponse(p: RequestParams, log: (line: string) => v
       ],
       summaries,
     ),
-    notes: [],
+    notes: schemaNotes(p, summaries, log),
     seconds: (Date.now() - started) / 1000,
   }
 }

@@ -12,7 +12,12 @@ export interface Variant {
   target: TargetKind
   bus: 'none' | 'redis' | 'nats'
   label: string
+  /** wshub only: the schema its `ping` route gets (scenario A's cost of validation); none by default. */
+  routeSchema?: RouteSchema
 }
+
+/** A schema on the wshub target's `ping` route: none (the built-in route), a zod schema, or a JSON Schema (ajv). */
+export type RouteSchema = 'none' | 'zod' | 'json'
 
 export interface RunResult {
   metrics: Record<string, number>

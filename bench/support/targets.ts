@@ -16,6 +16,8 @@ export interface TargetStart {
   heartbeatMs?: number
   /** Extra node flags for the target (e.g. --cpu-prof). */
   nodeArgs?: string[]
+  /** wshub only: the schema its `ping` route gets. */
+  routeSchema?: TargetOptions['routeSchema']
 }
 
 export interface RunningTarget {
@@ -42,6 +44,7 @@ export async function startTarget(kind: TargetKind, options: TargetStart = {}): 
         busUrl: options.busUrl ?? '',
         nodeId: `bench-${i + 1}`,
         heartbeatMs: options.heartbeatMs ?? 30000,
+        routeSchema: options.routeSchema ?? 'none',
       }
       nodes.push(startScript(`${kind} node ${i + 1}`, `targets/${kind}.js`, { BENCH_TARGET: JSON.stringify(env) }, options.nodeArgs ?? []))
     }

@@ -12,6 +12,8 @@ export interface TargetOptions {
   busUrl: string
   nodeId: string
   heartbeatMs: number
+  /** wshub only: the schema its `ping` route gets; none keeps the built-in route. */
+  routeSchema?: 'none' | 'zod' | 'json'
 }
 
 export interface TargetHooks {

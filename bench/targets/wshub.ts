@@ -5,7 +5,8 @@
  * limits high enough never to trigger, the heartbeat interval of the scenario, and the
  * cluster bus of scenario C and E. `WSHUB_*` variables still apply on top.
  */
-import { createApp, type ConfigInput } from '../../lib/index.js'
+import { z } from 'zod'
+import { createApp, type Application, type ConfigInput } from '../../lib/index.js'
 import { failed, serve, targetOptions } from './host.js'
 
 const options = targetOptions()
@@ -21,12 +22,24 @@ async function main(): Promise<void> {
   if (options.bus === 'redis') config.cluster = { ...config.cluster, bus: 'redis', redis: { url: options.busUrl } }
   if (options.bus === 'nats') config.cluster = { ...config.cluster, bus: 'nats', nats: { servers: [options.busUrl] } }
   const app = createApp(config)
+  schemaPing(app, options.routeSchema ?? 'none')
   const address = await app.listen()
   serve(address.port, {
     connections: () => app.server.size,
     broadcast: (payload) => app.broadcast('broadcast', { message: payload }),
     close: () => app.close(),
   })
+}
+
+/**
+ * Scenario A's cost of validation: `ping` registered again with a schema of its data
+ * (`{ts: number}`, what the load sends) and the built-in handler's work, so the only
+ * difference from the built-in route is the check.
+ */
+function schemaPing(app: Application, kind: 'none' | 'zod' | 'json'): void {
+  const pong = (ctx: { data: { ts?: number }; reply(type: string, data: unknown): boolean }) => ctx.reply('pong', { ts: ctx.data.ts ?? null, server_ts: Date.now() })
+  if (kind === 'zod') app.route('ping', { schema: z.object({ ts: z.number() }) }, pong)
+  if (kind === 'json') app.route('ping', { schema: { type: 'object', required: ['ts'], properties: { ts: { type: 'number' } } } }, pong)
 }
 
 main().catch(failed)

@@ -10,6 +10,7 @@ import { ClientError, WshubError } from './errors.js'
 import { Requests, type PendingRequest, type RetryPolicy } from './requests.js'
 import { RoomTracker } from './room-tracker.js'
 import type { ClientEvents, ClientOptions, Frame, Joined, Member, MessageHandler, Welcome } from './types.js'
+import type { ClientRoutes, EventData, ReplyTo, RequestArgs, RequestType, TypedEventName, UntypedName, Untyped } from './typed-routes.js'
 
 const CLIENT_EVENTS = new Set(['connecting', 'open', 'closed', 'reconnecting', 'rejoined', 'rejoin_failed'])
 
@@ -30,8 +31,17 @@ export interface RequestOptions {
  * await client.join('lobby', { since: 0 })          // with history: replays what the room kept
  * await client.publish('lobby', { text: 'hello' })  // resolves on the server's ack
  * ```
+ *
+ * Typed with a server's routes, `request()` checks each type's data and types its reply,
+ * and `on()` types each payload:
+ * ```ts
+ * import type { App } from './server.js'          // export type App = typeof app
+ * const typed = new WshubClient<App>(url)
+ * const reply = await typed.request('add', { a: 1, b: 2 })
+ * if (reply.message_type === 'sum') console.log(reply.data.toFixed(2))
+ * ```
  */
-export class WshubClient extends Connection {
+export class WshubClient<R = Untyped> extends Connection {
   private readonly queueLimit: number
   private readonly requestTimeoutMs: number
   private readonly outbox: Array<string | PendingRequest> = []
@@ -66,7 +76,8 @@ export class WshubClient extends Connection {
 
   /** Listens to a client event, or to server frames of a `message_type` (`*` for every frame). */
   on<K extends keyof ClientEvents>(event: K, handler: (...args: ClientEvents[K]) => void): this
-  on<T = any>(type: string, handler: MessageHandler<T>): this
+  on<K extends TypedEventName<R>>(type: K, handler: MessageHandler<EventData<R, K>>): this
+  on<T = any>(type: UntypedName<R>, handler: MessageHandler<T>): this
   on(name: string, handler: (...args: any[]) => void): this {
     this.addListener(name, handler)
     return this
@@ -100,7 +111,9 @@ export class WshubClient extends Connection {
    * const { data } = await client.request('my_custom_action', { x: 1 }, { timeout: 5000 })
    * ```
    */
-  request<T = any>(type: string, data?: unknown, options: RequestOptions = {}): Promise<Frame<T>> {
+  request<K extends RequestType<R>>(type: K, ...args: RequestArgs<ClientRoutes<R>[K], RequestOptions>): Promise<ReplyTo<ClientRoutes<R>[K]>>
+  request<T = any>(type: UntypedName<R>, data?: unknown, options?: RequestOptions): Promise<Frame<T>>
+  request(type: string, data?: unknown, options: RequestOptions = {}): Promise<Frame> {
     if (!isValidType(type)) return Promise.reject(new TypeError(`message type ${JSON.stringify(type)} must be 1..64 chars of [a-zA-Z0-9_.:-]`))
     return this.call(type, data, options, 'same')
   }

@@ -23,6 +23,10 @@ export type { ClientErrorReason } from './errors.js'
 export type { BackoffOptions } from './backoff.js'
 export type { RetryPolicy } from './requests.js'
 export type { WebSocketLike, WebSocketConstructor } from './transport.js'
+export type { ClientRoutes, ReplyFrame, ReplyTo, ServerEvents } from './typed-routes.js'
+export type {
+  AckData, BuiltinEvents, BuiltinRoutes, DirectMessageData, MemberInfo, PresenceData, RoomMessageData, RouteEntry, RouteMap,
+} from '../route-map.js'
 export type {
   ClientEvents, ClientOptions, ClosedInfo, ConnectionState, Frame, Joined, Member, MessageHandler, MessageId,
   TokenPlacement, TokenSource, Welcome,
