@@ -36,7 +36,7 @@ function hub(config: ConfigInput = {}) {
 }
 
 describe('app.attach', () => {
-  it('serves /ws and /health on the user\'s server and leaves every other request to it', async () => {
+  it('serves /ws, /health, /metrics and /api/* on the user\'s server and leaves every other request to it', async () => {
     const { server, port } = await userServer()
     servers.push(server)
     const app = hub()
@@ -46,6 +46,10 @@ describe('app.attach', () => {
       const health = await fetch(`http://127.0.0.1:${port}/health`)
       assert.equal(health.status, 200)
       assert.equal(((await health.json()) as { status: string }).status, 'ok')
+      const metrics = await fetch(`http://127.0.0.1:${port}/metrics`)
+      assert.equal(metrics.status, 200)
+      assert.match(await metrics.text(), /^# HELP wshub_/m)
+      assert.equal((await fetch(`http://127.0.0.1:${port}/api/stats`)).status, 401, '/api/* is the node\'s, and needs its admin credentials')
       const client = await TestClient.connect(`ws://127.0.0.1:${port}/ws`)
       assert.equal((await client.request('ping', { ts: 1 })).message_type, 'pong')
       client.close()
