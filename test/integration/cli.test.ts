@@ -42,11 +42,13 @@ describe('wshub (the CLI)', () => {
     ['WSHUB_WS_PATH', 'noslash', 'ws.path'],
     ['WSHUB_HTTP_HOST', 'not_a_host!', 'http.host'],
     ['WSHUB_HTTP_ADMIN_ADDRESS', 'garbage', 'http.admin_address'],
+    ['WSHUB_CLUSTER_NATS_REPLICAS', '9', 'cluster.nats.replicas'],
+    ['WSHUB_CLUSTER_REDIS_SENTINELS', 'no-port', 'cluster.redis.sentinels'],
   ] as const) {
     it(`exits 2 naming ${key} when ${name}=${value}`, async () => {
       const { code, stderr } = await runCli({ [name]: value })
       assert.equal(code, 2, stderr)
-      assert.match(stderr, new RegExp(key.replace('.', '\\.')))
+      assert.match(stderr, new RegExp(key.replaceAll('.', '\\.')))
     })
   }
 

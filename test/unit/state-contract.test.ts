@@ -1,12 +1,13 @@
 /**
  * The ClusterState contract: the same assertions over every implementation (memory,
- * redis, nats; nats twice for history, with and without the JetStream stream). Redis
+ * redis, nats; nats twice for history, with and without the JetStream stream) and every
+ * engine (a Redis Cluster, Redis with Sentinels, a NATS cluster with 3 replicas). Redis
  * and NATS run on real servers started for this file; each test uses its own prefix.
  */
 import { describe, it, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { MissingRoomError, type ClusterState, type MemberRecord, type RoomRecord } from '../../lib/cluster/state.js'
-import { backendNames, testPrefix, useBackend } from '../support/backends.js'
+import { backendNames, engineNames, serviceOf, testPrefix, useBackend } from '../support/backends.js'
 import { skipUnless } from '../support/services.js'
 
 const room = (id: string, max_clients = 0): RoomRecord => ({ id, name: id, max_clients, presence_events: null, created_at: 1 })
@@ -14,8 +15,8 @@ const member = (client_id: string, node_id = client_id.split('.')[0]!, user_id: 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const byId = (a: MemberRecord, b: MemberRecord) => a.client_id.localeCompare(b.client_id)
 
-for (const name of backendNames) {
-  describe(`ClusterState (${name})`, { skip: name === 'memory' ? false : skipUnless(name) }, () => {
+for (const name of [...backendNames, ...engineNames]) {
+  describe(`ClusterState (${name})`, { skip: name === 'memory' ? false : skipUnless(serviceOf(name)!) }, () => {
     const backend = useBackend(name)
     const open: ClusterState[] = []
     /** A connected state handle on a fresh cluster, or on the cluster of `prefix`. */
