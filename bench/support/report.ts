@@ -120,8 +120,8 @@ const MiB = 2 ** 20
 const GiB = 2 ** 30
 
 /** Markdown for scenario E. */
-export function scaleMarkdown(e: { params: Record<string, unknown>; runs: ScaleRun[] }, machine: Machine, command: string, date: string): string {
-  const lines = ['### E. Scale: idle connections up to the open-file limit, then one broadcast', '', header(machine, command, date), '', paramsLine(e.params), '']
+export function scaleMarkdown(e: { params: Record<string, unknown>; runs: ScaleRun[] }, machine: Machine, command: string, date: string, title = 'E. Scale: idle connections up to the open-file limit, then one broadcast'): string {
+  const lines = [`### ${title}`, '', header(machine, command, date), '', paramsLine(e.params), '']
   lines.push('| target | nodes | bus | conns per node | RSS per node MiB | RSS B/conn | heap B/conn | open s |')
   lines.push('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |')
   for (const r of e.runs) {

@@ -72,13 +72,32 @@ function natsServersOf(backend: Backend): string[] {
  * returns the backend.
  */
 export function useBackend(name: BackendName): Backend {
+  const backend = backendFor(name, null)
+  if (name !== 'memory' && backend.skip === false) {
+    before(async () => {
+      if (name === 'redis') backend.service = await startRedis()
+      else if (name === 'nats') backend.service = await startNats()
+      else if (name === 'redis-cluster') backend.engine = await RedisCluster.start()
+      else if (name === 'redis-sentinel') backend.engine = await RedisSentinels.start()
+      else backend.engine = await NatsCluster.start()
+    })
+    after(async () => {
+      await backend.service?.close()
+      await backend.engine?.close()
+    })
+  }
+  return backend
+}
+
+/** The backend over an engine already started (or none yet), with no test hooks: for scripts. */
+export function backendFor(name: BackendName, engine: Backend['engine']): Backend {
   const hub = new MemoryHub()
   const memoryStates = new Map<string, MemoryState>()
   const backend: Backend = {
     name,
     skip: name === 'memory' ? false : skipUnless(serviceOf(name)!),
     service: null,
-    engine: null,
+    engine,
     bus() {
       if (name === 'memory') return new MemoryBus(hub)
       if (serviceOf(name) === 'redis') return new RedisBus(redisTargetOf(backend))
@@ -105,19 +124,6 @@ export function useBackend(name: BackendName): Backend {
       }
       return { bus: 'memory', prefix }
     },
-  }
-  if (name !== 'memory' && backend.skip === false) {
-    before(async () => {
-      if (name === 'redis') backend.service = await startRedis()
-      else if (name === 'nats') backend.service = await startNats()
-      else if (name === 'redis-cluster') backend.engine = await RedisCluster.start()
-      else if (name === 'redis-sentinel') backend.engine = await RedisSentinels.start()
-      else backend.engine = await NatsCluster.start()
-    })
-    after(async () => {
-      await backend.service?.close()
-      await backend.engine?.close()
-    })
   }
   return backend
 }

@@ -70,7 +70,7 @@ export class NatsCluster {
     }
   }
 
-  /** Waits until JetStream answers through every running server (the cluster has a meta leader). */
+  /** Waits until JetStream and every stream answer through every running server (the cluster has a meta leader, each stream a leader). */
   async waitJetStream(timeoutMs = 30_000): Promise<void> {
     for (const server of this.servers) {
       if (server.pid === null) continue
@@ -80,6 +80,8 @@ export class NatsCluster {
         await waitFor(`JetStream through ${server.url}`, async () => {
           const jsm = await jetstreamManager(nc, { timeout: 1000 })
           await jsm.getAccountInfo()
+          // A restarted server's streams (the R1 buckets it holds) answer a moment after JetStream does.
+          for await (const name of jsm.streams.names()) await jsm.streams.info(name)
           return true
         }, timeoutMs)
       } finally {
@@ -88,16 +90,31 @@ export class NatsCluster {
     }
   }
 
-  /** `server index:cid` of every client connection named `name` on the running servers (their /connz). */
-  async connections(name: string): Promise<Set<string>> {
-    const out = new Set<string>()
+  /** The server that leads stream `name` (with one replica: the one that holds it), or null when none does. */
+  async streamLeader(name: string): Promise<Service | null> {
+    const server = this.servers.find((s) => s.pid !== null)!
+    const nc = await connect({ servers: server.url, reconnect: false })
+    try {
+      const info = await (await jetstreamManager(nc, { timeout: 2000 })).streams.info(name)
+      const leader = info.cluster?.leader ?? ''
+      const index = Number(leader.slice(leader.lastIndexOf('-n') + 2)) - 1
+      return this.servers[index] ?? null
+    } catch {
+      return null
+    } finally {
+      await nc.close()
+    }
+  }
+
+  /** The running server that has a client subscribed to `subject` (its /connz with subscriptions). */
+  async serverWithSubscription(subject: string): Promise<Service> {
     for (let i = 0; i < this.servers.length; i++) {
       if (this.servers[i]!.pid === null) continue
-      const res = await fetch(`http://127.0.0.1:${this.monitorPorts[i]}/connz?limit=1024`)
-      const body = (await res.json()) as { connections?: Array<{ cid: number; name?: string }> }
-      for (const c of body.connections ?? []) if (c.name === name) out.add(`${i}:${c.cid}`)
+      const res = await fetch(`http://127.0.0.1:${this.monitorPorts[i]}/connz?subs=1&limit=1024`)
+      const body = (await res.json()) as { connections?: Array<{ subscriptions_list?: string[] }> }
+      if ((body.connections ?? []).some((c) => c.subscriptions_list?.includes(subject))) return this.servers[i]!
     }
-    return out
+    throw new Error(`no server has a subscription to ${subject}`)
   }
 
   async close(): Promise<void> {
