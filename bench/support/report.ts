@@ -102,7 +102,7 @@ export function scenarioMarkdown(s: ScenarioResult, machine: Machine, command: s
     const cells = s.metrics.map((m) => `${fmt(v.median[m.key], m.digits)}${v.id === s.baseline ? '' : ratio(v.ratio[m.key])}`)
     lines.push(`| ${v.label} (${v.runs.length} runs) | ${cells.join(' | ')} |`)
   }
-  lines.push('', 'Medians over the rounds; in brackets, the ratio to raw.', '')
+  lines.push('', `Medians over the rounds; in brackets, the ratio to ${s.baseline === 'raw' ? 'raw' : s.variants.find((v) => v.id === s.baseline)?.label ?? s.baseline}.`, '')
   for (const g of s.goals) {
     const mark = g.met === null ? '—' : g.met ? 'met' : 'NOT met'
     lines.push(`- ${g.label}: ${g.actual === null ? 'not measured' : `${g.actual.toFixed(2)}×`} → **${mark}**`)

@@ -124,7 +124,9 @@ export async function runFault(backend: Backend, fault: FaultName, onCluster: (c
     cluster.nodes[2]!.child.kill('SIGCONT')
     faultEnd = performance.now()
   }
-  await until(() => resumedAfter(sender, victim, faultEnd) !== null, 20_000)
+  // A Sentinel election that fails is tried again after twice the failover timeout (10 s
+  // here): on a loaded machine a failover can take that long.
+  await until(() => resumedAfter(sender, victim, faultEnd) !== null, killed !== null ? 60_000 : 20_000)
   if (killed !== null) {
     await killed.start()
     if (backend.engine instanceof NatsCluster) await backend.engine.waitJetStream()
