@@ -15,10 +15,12 @@ import { requestResponse } from './scenarios/request-response.js'
 import { fanOutOneNode, fanOutTwoNodes } from './scenarios/fan-out.js'
 import { idleConnections } from './scenarios/idle.js'
 import { scale } from './scenarios/scale.js'
+import { fanOutGrowing } from './scenarios/fan-out-nodes.js'
+import type { BrokerKind } from './support/brokers.js'
 import { formatSummary, summarize } from './profile.js'
 
 const FLAGS = {
-  scenario: { type: 'string', default: 'A,B,C,D,E', help: 'scenarios to run, comma-separated' },
+  scenario: { type: 'string', default: 'A,B,C,D,E', help: 'scenarios to run, comma-separated (F: fan-out over 1, 2, 4 nodes)' },
   rounds: { type: 'string', default: '3', help: 'interleaved rounds of A to D' },
   targets: { type: 'string', default: 'raw,socketio,wshub', help: 'targets of A to D' },
   'load-procs': { type: 'string', default: '1', help: 'load-generator processes for A to D' },
@@ -53,6 +55,16 @@ const FLAGS = {
   'e-source-addresses': { type: 'string', default: '8', help: 'E: 127.0.0.x source addresses per load process' },
   'e-heartbeat-ms': { type: 'string', default: '5000', help: 'E: server heartbeat interval' },
   'e-hold-ms': { type: 'string', default: '11000', help: 'E: hold with heartbeats running before the broadcast' },
+  'e-buses': { type: 'string', default: 'redis', help: 'E: brokers of the multi-node runs (redis, nats, redis-cluster), one run each' },
+  'e-block': { type: 'string', default: 'E', help: 'E: the bench/README.md block the table goes to (E100k for the 100,000 run)' },
+  'f-members': { type: 'string', default: '4000', help: 'F: room members, spread over the nodes' },
+  'f-nodes': { type: 'string', default: '1,2,4', help: 'F: node counts' },
+  'f-buses': { type: 'string', default: 'redis,nats', help: 'F: brokers (one server each), one series per broker' },
+  'f-publishers': { type: 'string', default: '4', help: 'F: publishers' },
+  'f-rate': { type: 'string', default: '2', help: 'F: messages per second per publisher' },
+  'f-payload': { type: 'string', default: '64', help: 'F: padding bytes per message' },
+  'f-warmup-ms': { type: 'string', default: '1000', help: 'F: warm-up before measuring' },
+  'f-duration-ms': { type: 'string', default: '3000', help: 'F: measured window' },
   help: { type: 'boolean', default: false, help: 'this text' },
 } as const
 
@@ -156,6 +168,7 @@ async function main(): Promise<void> {
         {
           targets: targetList('e-targets'),
           nodes: list('e-nodes').map(Number),
+          buses: list('e-buses') as BrokerKind[],
           max,
           steps: list('e-steps').map(Number),
           loadProcs: Math.max(1, int('e-load-procs')),
@@ -168,8 +181,27 @@ async function main(): Promise<void> {
         },
         log,
       )
-      blocks.E = scaleMarkdown({ params: { ...scaleResult.params } as Record<string, unknown>, runs: scaleResult.runs }, machine, command, date)
-    } else throw new Error(`unknown scenario ${id} (A, B, C, D, E)`)
+      const total = Math.max(...scaleResult.params.nodes) * max
+      const title = str('e-block') === 'E' ? undefined : `E at ${total.toLocaleString('en-US')}: idle connections over ${Math.max(...scaleResult.params.nodes)} nodes, then one POST /api/broadcast`
+      blocks[str('e-block')] = scaleMarkdown({ params: { ...scaleResult.params } as Record<string, unknown>, runs: scaleResult.runs }, machine, command, date, title)
+    } else if (id === 'F') {
+      const p = {
+        targets: ['wshub' as TargetKind],
+        rounds,
+        members: int('f-members'),
+        publishers: int('f-publishers'),
+        rate: int('f-rate'),
+        payloadBytes: int('f-payload'),
+        warmupMs: int('f-warmup-ms'),
+        durationMs: int('f-duration-ms'),
+        loadProcs,
+        nodeArgs: nodeArgsFor('F'),
+        nodeCounts: list('f-nodes').map(Number),
+        buses: list('f-buses') as BrokerKind[],
+      }
+      log(`\nF. room fan-out over ${p.nodeCounts.join(', ')} nodes on ${p.buses.join(' and ')}: ${p.members} members, ${p.publishers} publishers × ${p.rate}/s, ${rounds} rounds`)
+      results.push(await fanOutGrowing(p, log))
+    } else throw new Error(`unknown scenario ${id} (A, B, C, D, E, F)`)
     log(`  (${id}: ${((Date.now() - t0) / 1000).toFixed(0)} s)`)
   }
 

@@ -124,6 +124,29 @@ convict.addFormat({
 })
 
 convict.addFormat({
+  name: 'redis-node-list',
+  validate(value: unknown) {
+    if (!Array.isArray(value)) throw new Error('must be a list of host:port')
+    for (const item of value) {
+      if (typeof item !== 'string' || !/^(redis:\/\/)?(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/.test(item)) {
+        throw new Error(`must be a list of host:port (got ${JSON.stringify(item)})`)
+      }
+      const port = Number(item.slice(item.lastIndexOf(':') + 1))
+      if (port < 1 || port > 65535) throw new Error(`must be a list of host:port with ports 1..65535 (got ${JSON.stringify(item)})`)
+    }
+  },
+  coerce: (value: unknown) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value),
+})
+
+convict.addFormat({
+  name: 'nats-replicas',
+  validate(value: unknown) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 5) throw new Error('must be an integer 1..5 (JetStream keeps at most 5 replicas)')
+  },
+  coerce: toNumber,
+})
+
+convict.addFormat({
   name: 'url-path',
   validate(value: unknown) {
     if (typeof value !== 'string' || !/^\/[^\s?#]*$/.test(value)) throw new Error('must be a URL path starting with / (no spaces, ? or #), e.g. /ws')
@@ -190,8 +213,8 @@ export interface WshubConfig {
     node_id: string
     bus: 'memory' | 'redis' | 'nats'
     prefix: string
-    redis: { url: string }
-    nats: { servers: string[]; jetstream: boolean }
+    redis: { mode: 'standalone' | 'sentinel' | 'cluster'; url: string; sentinels: string[]; master_name: string; nodes: string[] }
+    nats: { servers: string[]; jetstream: boolean; replicas: number }
     node_ttl_ms: number
   }
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'; format: 'json' | 'pretty' }
@@ -272,10 +295,17 @@ const schema = {
     node_id: { doc: 'This node\'s id; empty generates one.', format: 'node-id', default: '' },
     bus: { doc: 'memory (one process), redis or nats.', format: ['memory', 'redis', 'nats'], default: 'memory' },
     prefix: { doc: 'Prefix of every bus subject and state key, so clusters can share a server.', format: 'cluster-prefix', default: 'wshub' },
-    redis: { url: { doc: 'Redis URL.', format: String, default: 'redis://127.0.0.1:6379' } },
+    redis: {
+      mode: { doc: 'standalone (one server at cluster.redis.url), sentinel (the master that cluster.redis.sentinels name cluster.redis.master_name) or cluster (a Redis Cluster reached through cluster.redis.nodes; sharded pub/sub, Redis 7+).', format: ['standalone', 'sentinel', 'cluster'], default: 'standalone' },
+      url: { doc: 'Redis URL (mode standalone); in the other modes only its user name and password are used, on every data node.', format: String, default: 'redis://127.0.0.1:6379' },
+      sentinels: { doc: 'host:port of each Sentinel (mode sentinel).', format: 'redis-node-list', default: [] as string[] },
+      master_name: { doc: 'The name the Sentinels know the master by (mode sentinel).', format: String, default: 'mymaster' },
+      nodes: { doc: 'host:port of some nodes of the Redis Cluster (mode cluster); the others are found from them.', format: 'redis-node-list', default: [] as string[] },
+    },
     nats: {
       servers: { doc: 'NATS servers.', format: 'string-list', default: ['nats://127.0.0.1:4222'] },
       jetstream: { doc: 'Keep room history in a JetStream stream (else in JetStream KV documents; the NATS cluster state needs a server with JetStream either way).', format: 'bool', default: false },
+      replicas: { doc: 'Copies JetStream keeps of the state buckets and the history stream (1..5, at most the servers of the NATS cluster); applies when they are first made.', format: 'nats-replicas', default: 1 },
     },
     node_ttl_ms: { doc: 'A node silent this long is dead; its members are removed.', format: 'positive-int', default: 15000 },
   },
@@ -326,6 +356,14 @@ function build(load: (c: convict.Config<WshubConfig>) => void): WshubConfig {
 function checkCoherence(c: WshubConfig): void {
   if (c.heartbeat.timeout_ms >= c.heartbeat.interval_ms * 10) {
     throw new ConfigError(`heartbeat.timeout_ms: must be less than 10 × heartbeat.interval_ms (got ${c.heartbeat.timeout_ms})`)
+  }
+  const redis = c.cluster.redis
+  if (c.cluster.bus === 'redis' && redis.mode === 'sentinel') {
+    if (redis.sentinels.length === 0) throw new ConfigError('cluster.redis.sentinels: must list at least one Sentinel (host:port) when cluster.redis.mode is sentinel')
+    if (redis.master_name.trim() === '') throw new ConfigError('cluster.redis.master_name: must name the master when cluster.redis.mode is sentinel')
+  }
+  if (c.cluster.bus === 'redis' && redis.mode === 'cluster' && redis.nodes.length === 0) {
+    throw new ConfigError('cluster.redis.nodes: must list at least one node (host:port) of the Redis Cluster when cluster.redis.mode is cluster')
   }
   if (c.rate_limit.per_connection.rate > 0 && c.rate_limit.per_connection.burst < 1) {
     throw new ConfigError('rate_limit.per_connection.burst: must be ≥ 1 when rate_limit.per_connection.rate is set')

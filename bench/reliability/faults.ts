@@ -6,15 +6,58 @@
  * was out of reach), the messages lost live and after recovery with `since`, and the
  * duplicates (FaultReport in test/support/fault-scenarios.ts). Writes
  * bench/results/faults.json.
+ *
+ * `npm run faults -- --engines [runs] [engine...]` runs the failovers of the multi-process engines
+ * instead, `runs` times each (default 3): the Redis Cluster master of the room's shard
+ * killed, the Sentinel master killed, the NATS server a node is on killed. Writes
+ * bench/results/faults-engines.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { startNats, startRedis, type Service } from '../../test/support/services.js'
-import type { Backend } from '../../test/support/backends.js'
+import { RedisCluster } from '../../test/support/redis-cluster.js'
+import { RedisSentinels } from '../../test/support/redis-sentinel.js'
+import { NatsCluster } from '../../test/support/nats-cluster.js'
+import { backendFor, type Backend } from '../../test/support/backends.js'
 import type { ProcessCluster } from '../../test/support/cluster.js'
 import { runFault, type FaultName, type FaultReport } from '../../test/support/fault-scenarios.js'
 
 function backendOf(name: 'redis' | 'nats', service: Service): Backend {
   return { name, skip: false, service } as unknown as Backend
+}
+
+if (process.argv.includes('--engines')) {
+  const times = Number(process.argv[process.argv.indexOf('--engines') + 1]) || 3
+  const engines = [
+    ['redis-cluster', 'master-kill', () => RedisCluster.start()],
+    ['redis-sentinel', 'master-kill', () => RedisSentinels.start()],
+    ['nats-cluster', 'server-kill', () => NatsCluster.start()],
+  ] as const
+  const reports: FaultReport[] = []
+  const only = engines.filter(([name]) => process.argv.includes(name))
+  for (const [name, fault, start] of only.length > 0 ? only : engines) {
+    const engine = await start()
+    try {
+      for (let i = 0; i < times; i++) {
+        const backend = backendFor(name, engine)
+        let cluster: ProcessCluster | null = null
+        try {
+          const report = await runFault(backend, fault, (c) => (cluster = c))
+          reports.push(report)
+          console.log(JSON.stringify(report))
+        } finally {
+          await (cluster as ProcessCluster | null)?.close()
+        }
+        if (engine instanceof NatsCluster) await engine.waitJetStream()
+        else await engine.waitHealthy()
+      }
+    } finally {
+      await engine.close()
+    }
+  }
+  mkdirSync('bench/results', { recursive: true })
+  writeFileSync(`bench/results/faults-engines${only.length === 1 ? `-${only[0]![0]}` : ''}.json`, `${JSON.stringify(reports, null, 2)}\n`)
+  console.table(reports.map(({ backend, fault, sent, acked, refused, unrecorded, resumedMs, lostLive, lostAfterRecovery, duplicates, crashed }) => ({ backend, fault, sent, acked, refused, unrecorded, resumedMs: Math.round(resumedMs ?? -1), lostLive, lostAfterRecovery, duplicates, crashed })))
+  process.exit(0)
 }
 
 const runs: Array<[('redis' | 'nats'), FaultName]> = [

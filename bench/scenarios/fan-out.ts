@@ -6,8 +6,8 @@
  * per server CPU-second (every node of the target together; the broker is reported
  * apart), and the end-to-end latency from publish to receipt.
  */
-import { startNats, startRedis, type Service } from '../../test/support/services.js'
-import { cpuSeconds, sleep } from '../support/proc.js'
+import { startBroker, type Broker, type BrokerKind } from '../support/brokers.js'
+import { sleep } from '../support/proc.js'
 import { checkGoals, interleave, Unavailable, type Goal, type ScenarioResult, type Variant } from '../support/scenario.js'
 import { Histogram, monoMs, type HistogramData } from '../support/stats.js'
 import { split, startTarget, Workers, type TargetKind } from '../support/targets.js'
@@ -45,12 +45,11 @@ async function drain(workers: Workers, expected: number): Promise<Deliveries[]> 
   }
 }
 
-async function runOnce(variant: Variant, nodes: number, p: FanOutParams) {
-  let broker: Service | null = null
-  if (variant.bus === 'redis') broker = await startRedis()
-  if (variant.bus === 'nats') broker = await startNats()
+/** One run of `members` over `nodes` nodes (joined by a broker of `variant.bus` when not 'none'). Scenario F uses it too. */
+export async function runOnce(variant: Variant, nodes: number, p: FanOutParams) {
+  const broker: Broker | null = variant.bus === 'none' ? null : await startBroker(variant.bus as BrokerKind)
   try {
-    const target = await startTarget(variant.target, { nodes, bus: variant.bus, busUrl: broker?.url ?? '', nodeArgs: p.nodeArgs[variant.target] }).catch((err) => {
+    const target = await startTarget(variant.target, { nodes, bus: broker?.kind ?? 'none', busUrl: broker?.busUrl ?? '', nodeArgs: p.nodeArgs[variant.target] }).catch((err) => {
       throw new Unavailable((err as Error).message)
     })
     const workers = await Workers.start(p.loadProcs)
@@ -67,14 +66,14 @@ async function runOnce(variant: Variant, nodes: number, p: FanOutParams) {
       await workers.all('mark')
       const cpu0 = target.cpu()
       const loadCpu0 = workers.cpu()
-      const brokerCpu0 = broker !== null ? cpuSeconds(broker.pid!) : 0
+      const brokerCpu0 = broker?.cpu() ?? 0
       const t0 = monoMs()
       await sleep(p.durationMs)
       const stopped = await workers.all<{ published: number }>('publish-stop')
       const seconds = (monoMs() - t0) / 1000
       const cpu = target.cpu() - cpu0
       const loadCpu = workers.cpu() - loadCpu0
-      const brokerCpu = (broker !== null ? cpuSeconds(broker.pid!) : 0) - brokerCpu0
+      const brokerCpu = (broker?.cpu() ?? 0) - brokerCpu0
       const published = stopped.reduce((s, o) => s + o.published, 0)
       const out = await drain(workers, published * (p.members - 1))
       const latency = new Histogram()
@@ -101,7 +100,7 @@ async function runOnce(variant: Variant, nodes: number, p: FanOutParams) {
   }
 }
 
-function metricsOf(withBroker: boolean) {
+export function metricsOf(withBroker: boolean) {
   return [
     { key: 'deliveries_per_s', label: 'deliveries/s', digits: 0 },
     { key: 'p50_ms', label: 'p50 ms', digits: 2 },

@@ -4,11 +4,17 @@
  * two, with the clients spread over several load processes and 127.0.0.x source
  * addresses and the server's heartbeats running. RSS is read at each step (5k, 10k, the
  * maximum) to see whether it grows linearly; then one broadcast goes to everyone and we
- * time until the last client has it. Two nodes are joined by Redis where the target has
- * a Redis bus in this build, and are otherwise two independent nodes, each told to
- * broadcast.
+ * time until the last client has it. Nodes are joined by the broker of each of `buses`
+ * (one Redis, one NATS, or a Redis Cluster) where the target has a bus, and are otherwise
+ * independent nodes, each told to broadcast. wshub gets its broadcast as one
+ * `POST /api/broadcast` to node 1.
+ *
+ * With `--e-nodes 6 --e-max 16667` this is the 100,000-connection run: six nodes under
+ * the open-file limit of 20,000 per process, the clients spread over load processes
+ * that each stay under it too.
  */
-import { startRedis, type Service } from '../../test/support/services.js'
+import { startBroker, type Broker, type BrokerKind } from '../support/brokers.js'
+import { BENCH_ADMIN_TOKEN } from '../targets/host.js'
 import { sleep } from '../support/proc.js'
 import { linearFit, monoMs } from '../support/stats.js'
 import { split, startTarget, Workers, type RunningTarget, type TargetKind } from '../support/targets.js'
@@ -17,6 +23,8 @@ import { sourceAddresses } from './idle.js'
 export interface ScaleParams {
   targets: TargetKind[]
   nodes: number[]
+  /** Brokers that join the nodes of a multi-node run, one run each. */
+  buses: BrokerKind[]
   /** Connections per node at the last step. */
   max: number
   steps: number[]
@@ -77,9 +85,9 @@ async function memory(target: RunningTarget) {
   }
 }
 
-async function runOnce(kind: TargetKind, nodes: number, p: ScaleParams, log: (line: string) => void): Promise<ScaleRun> {
+async function runOnce(kind: TargetKind, nodes: number, bus: BrokerKind, p: ScaleParams, log: (line: string) => void): Promise<ScaleRun> {
   const run: ScaleRun = {
-    target: kind, nodes, bus: nodes === 1 ? 'none' : 'redis', steps: [], held: 0, expected: 0, serverHeld: [], heartbeatLoopMaxMs: Number.NaN,
+    target: kind, nodes, bus: nodes === 1 ? 'none' : bus, steps: [], held: 0, expected: 0, serverHeld: [], heartbeatLoopMaxMs: Number.NaN,
     broadcastReceived: 0, broadcastMs: null, broadcastLoopMaxMs: Number.NaN, fit: { slope: Number.NaN, intercept: Number.NaN, r2: Number.NaN },
     marginalPerConn: [], linear: false, rssAt100kBytes: Number.NaN, error: null,
   }
@@ -88,15 +96,15 @@ async function runOnce(kind: TargetKind, nodes: number, p: ScaleParams, log: (li
     run.error = `${nodes * p.max} connections need more than ${p.loadProcs} load processes of ${p.perProcMax}; raise --e-load-procs`
     return run
   }
-  let broker: Service | null = null
+  let broker: Broker | null = null
   let target: RunningTarget | null = null
   let workers: Workers | null = null
   try {
     if (nodes > 1) {
-      broker = await startRedis()
-      target = await startTarget(kind, { nodes, bus: 'redis', busUrl: broker.url, heartbeatMs: p.heartbeatMs }).catch(async (err) => {
-        log(`  ${kind} × ${nodes}: Redis bus not available in this build (${(err as Error).message}); two independent nodes instead`)
-        run.bus = 'none (independent nodes; no Redis bus in this build)'
+      broker = await startBroker(bus)
+      target = await startTarget(kind, { nodes, bus, busUrl: broker.busUrl, heartbeatMs: p.heartbeatMs }).catch(async (err) => {
+        log(`  ${kind} × ${nodes}: ${bus} bus not available for this target (${(err as Error).message}); independent nodes instead`)
+        run.bus = `none (independent nodes; no ${bus} bus for ${kind})`
         return startTarget(kind, { nodes, heartbeatMs: p.heartbeatMs })
       })
     } else target = await startTarget(kind, { heartbeatMs: p.heartbeatMs })
@@ -137,7 +145,11 @@ async function runOnce(kind: TargetKind, nodes: number, p: ScaleParams, log: (li
     await workers.all('arm-broadcast')
     const t0 = monoMs()
     if (run.bus === 'none' || run.bus.startsWith('none')) await Promise.all(target.nodes.map((n) => n.call('broadcast', { payload: { bench: 'E' } })))
-    else await target.nodes[0]!.call('broadcast', { payload: { bench: 'E' } })
+    else if (kind === 'wshub') {
+      const http = target.urls[0]!.replace(/^ws:/, 'http:').replace(/\/ws$/, '/api/broadcast')
+      const res = await fetch(http, { method: 'POST', headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ message: { bench: 'E' } }) })
+      if (!res.ok) throw new Error(`POST /api/broadcast answered ${res.status}: ${await res.text()}`)
+    } else await target.nodes[0]!.call('broadcast', { payload: { bench: 'E' } })
     const until = Date.now() + p.broadcastTimeoutMs
     let received = 0
     let lastAt = 0
@@ -174,6 +186,8 @@ async function runOnce(kind: TargetKind, nodes: number, p: ScaleParams, log: (li
 export async function scale(p: ScaleParams, log: (line: string) => void): Promise<{ seconds: number; params: ScaleParams; runs: ScaleRun[] }> {
   const started = Date.now()
   const runs: ScaleRun[] = []
-  for (const nodes of p.nodes) for (const kind of p.targets) runs.push(await runOnce(kind, nodes, p, log))
+  for (const nodes of p.nodes) {
+    for (const bus of nodes === 1 ? p.buses.slice(0, 1) : p.buses) for (const kind of p.targets) runs.push(await runOnce(kind, nodes, bus, p, log))
+  }
   return { seconds: (Date.now() - started) / 1000, params: p, runs }
 }

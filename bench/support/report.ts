@@ -102,7 +102,7 @@ export function scenarioMarkdown(s: ScenarioResult, machine: Machine, command: s
     const cells = s.metrics.map((m) => `${fmt(v.median[m.key], m.digits)}${v.id === s.baseline ? '' : ratio(v.ratio[m.key])}`)
     lines.push(`| ${v.label} (${v.runs.length} runs) | ${cells.join(' | ')} |`)
   }
-  lines.push('', 'Medians over the rounds; in brackets, the ratio to raw.', '')
+  lines.push('', `Medians over the rounds; in brackets, the ratio to ${s.baseline === 'raw' ? 'raw' : s.variants.find((v) => v.id === s.baseline)?.label ?? s.baseline}.`, '')
   for (const g of s.goals) {
     const mark = g.met === null ? '—' : g.met ? 'met' : 'NOT met'
     lines.push(`- ${g.label}: ${g.actual === null ? 'not measured' : `${g.actual.toFixed(2)}×`} → **${mark}**`)
@@ -120,8 +120,8 @@ const MiB = 2 ** 20
 const GiB = 2 ** 30
 
 /** Markdown for scenario E. */
-export function scaleMarkdown(e: { params: Record<string, unknown>; runs: ScaleRun[] }, machine: Machine, command: string, date: string): string {
-  const lines = ['### E. Scale: idle connections up to the open-file limit, then one broadcast', '', header(machine, command, date), '', paramsLine(e.params), '']
+export function scaleMarkdown(e: { params: Record<string, unknown>; runs: ScaleRun[] }, machine: Machine, command: string, date: string, title = 'E. Scale: idle connections up to the open-file limit, then one broadcast'): string {
+  const lines = [`### ${title}`, '', header(machine, command, date), '', paramsLine(e.params), '']
   lines.push('| target | nodes | bus | conns per node | RSS per node MiB | RSS B/conn | heap B/conn | open s |')
   lines.push('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |')
   for (const r of e.runs) {

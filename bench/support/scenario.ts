@@ -10,7 +10,7 @@ import type { TargetKind } from './targets.js'
 export interface Variant {
   id: string
   target: TargetKind
-  bus: 'none' | 'redis' | 'nats'
+  bus: 'none' | 'redis' | 'nats' | 'redis-cluster'
   label: string
   /** wshub only: the schema its `ping` route gets (scenario A's cost of validation); none by default. */
   routeSchema?: RouteSchema

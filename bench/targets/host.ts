@@ -7,8 +7,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 
 /** What the orchestrator asks of a target, in BENCH_TARGET (JSON). */
 export interface TargetOptions {
-  /** Cross-node bus: none (one node), redis or nats. */
-  bus: 'none' | 'redis' | 'nats'
+  /** Cross-node bus: none (one node), redis, redis-cluster (busUrl: host:port,...) or nats (busUrl: url,...). */
+  bus: 'none' | 'redis' | 'redis-cluster' | 'nats'
   busUrl: string
   nodeId: string
   heartbeatMs: number
@@ -82,3 +82,6 @@ export function failed(err: unknown): void {
     process.exit(3)
   }
 }
+
+/** The admin token of the wshub target's HTTP API (loopback only, bench only). */
+export const BENCH_ADMIN_TOKEN = 'bench-admin-token'

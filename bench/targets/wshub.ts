@@ -7,20 +7,22 @@
  */
 import { z } from 'zod'
 import { createApp, type Application, type ConfigInput } from '../../lib/index.js'
-import { failed, serve, targetOptions } from './host.js'
+import { BENCH_ADMIN_TOKEN, failed, serve, targetOptions } from './host.js'
 
 const options = targetOptions()
 const NEVER = 1_000_000_000
 
 async function main(): Promise<void> {
   const config: ConfigInput = {
-    http: { host: '127.0.0.1', port: 0 },
     rate_limit: { per_connection: { rate: NEVER, burst: NEVER } },
     heartbeat: { interval_ms: options.heartbeatMs, timeout_ms: Math.min(10000, options.heartbeatMs) },
     cluster: { node_id: options.nodeId },
+    // Scenario E sends its broadcast as POST /api/broadcast.
+    http: { host: '127.0.0.1', port: 0, admin_token: BENCH_ADMIN_TOKEN },
   }
   if (options.bus === 'redis') config.cluster = { ...config.cluster, bus: 'redis', redis: { url: options.busUrl } }
-  if (options.bus === 'nats') config.cluster = { ...config.cluster, bus: 'nats', nats: { servers: [options.busUrl] } }
+  if (options.bus === 'redis-cluster') config.cluster = { ...config.cluster, bus: 'redis', redis: { mode: 'cluster', nodes: options.busUrl.split(',') } }
+  if (options.bus === 'nats') config.cluster = { ...config.cluster, bus: 'nats', nats: { servers: options.busUrl.split(',') } }
   const app = createApp(config)
   schemaPing(app, options.routeSchema ?? 'none')
   const address = await app.listen()

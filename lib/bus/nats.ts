@@ -14,6 +14,14 @@ type Handler = (payload: Buffer) => void
 /** How long a subscribe waits for the server to confirm it. */
 const FLUSH_WAIT_MS = 2000
 
+/**
+ * In a NATS cluster the server that took the SUB tells the others over its routes after
+ * it confirmed it; no client call waits for that. A publish through another server
+ * within that moment finds no interest and is dropped, so a subscribe waits this long
+ * more (route gossip takes well under a millisecond on one network).
+ */
+const ROUTE_GOSSIP_MS = 20
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref())
 
 export class NatsBus extends EventEmitter implements Bus {
@@ -64,7 +72,9 @@ export class NatsBus extends EventEmitter implements Bus {
     this.subs.set(subject, sub)
     // Once the server has the SUB, publishes from other nodes reach it; while down, the
     // client sends it on reconnect, so waiting longer would only hold the caller up.
-    if (this.status === 'up') await Promise.race([nc.flush().catch(() => {}), sleep(FLUSH_WAIT_MS)])
+    if (this.status !== 'up') return
+    await Promise.race([nc.flush().catch(() => {}), sleep(FLUSH_WAIT_MS)])
+    if (nc.info?.cluster !== undefined) await sleep(ROUTE_GOSSIP_MS)
   }
 
   async unsubscribe(subject: string): Promise<void> {

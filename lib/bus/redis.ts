@@ -5,9 +5,15 @@
  * subscribes them again on every reconnect, so a subscription asked for during an
  * outage is made when Redis is back. Status is up while both connections are ready and
  * the subscriptions are in place.
+ *
+ * On a Redis Cluster the bus uses sharded pub/sub (SPUBLISH / SSUBSCRIBE, Redis 7+): a
+ * subject lives in the slot of its name, so a room's traffic stays on one shard instead
+ * of being copied to every node of the cluster as PUBLISH is. ioredis's Cluster keeps one
+ * subscriber connection per master (`shardedSubscribers`) and subscribes a slot's
+ * subjects again on the master that owns it after a failover.
  */
 import { EventEmitter } from 'node:events'
-import { connectRedis, openRedis, type Redis } from './redis-client.js'
+import { connectRedis, openRedis, type RedisClient, type RedisTarget } from './redis-client.js'
 import type { Logger } from 'pino'
 import type { Bus, BusStatus } from './bus.js'
 
@@ -18,8 +24,13 @@ const PING_EVERY_MS = 1000
 
 export class RedisBus extends EventEmitter implements Bus {
   status: BusStatus = 'down'
-  private readonly pub: Redis
-  private readonly sub: Redis
+  private readonly pub: RedisClient
+  /** The subscriber connection; the same Cluster client as `pub` in cluster mode. */
+  private readonly sub: RedisClient
+  /** Cluster mode: SPUBLISH / SSUBSCRIBE. */
+  private readonly sharded: boolean
+  /** Cluster mode: subjects asked for while the cluster was not ready, made on `ready`. */
+  private readonly unmade = new Set<string>()
   private readonly handlers = new Map<string, Handler>()
   private subscribed = false
   /** The last ping went unanswered: down until the publisher is ready again. */
@@ -31,15 +42,31 @@ export class RedisBus extends EventEmitter implements Bus {
    * @example
    * ```ts
    * const bus = new RedisBus('redis://127.0.0.1:6379')
+   * // or a Redis Cluster, with sharded pub/sub:
+   * // new RedisBus({ mode: 'cluster', url: '', nodes: ['127.0.0.1:7000', '127.0.0.1:7001'] })
    * await bus.connect()
    * await bus.subscribe('wshub.broadcast', (bytes) => console.log(bytes.toString()))
    * ```
    */
-  constructor(url: string, log?: Logger) {
+  constructor(private readonly target: RedisTarget | string, log?: Logger) {
     super()
-    this.pub = openRedis(url, 'wshub-bus-pub', log)
+    this.sharded = typeof target !== 'string' && target.mode === 'cluster'
+    if (this.sharded) {
+      this.pub = this.sub = openRedis(target, 'wshub-bus', log, { shardedSubscribers: true })
+      this.pub.on('ready', () => {
+        this.silent = false
+        void this.resubscribe()
+      })
+      this.pub.on('close', () => {
+        this.subscribed = false
+        this.refresh()
+      })
+      this.pub.on('smessageBuffer', (channel: Buffer, message: Buffer) => this.deliver(channel, message, log))
+      return
+    }
+    this.pub = openRedis(target, 'wshub-bus-pub', log)
     // This connection waits for messages, never for a command's answer: no command timeout.
-    this.sub = openRedis(url, 'wshub-bus-sub', log, { commandTimeout: undefined })
+    this.sub = openRedis(target, 'wshub-bus-sub', log, { commandTimeout: undefined })
     this.pub.on('ready', () => {
       this.silent = false
       this.refresh()
@@ -50,19 +77,22 @@ export class RedisBus extends EventEmitter implements Bus {
       this.subscribed = false
       this.refresh()
     })
-    this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
-      const subject = channel.toString()
-      try {
-        this.handlers.get(subject)?.(message)
-      } catch (err) {
-        log?.error({ err, subject }, 'bus handler failed')
-      }
-    })
+    this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.deliver(channel, message, log))
+  }
+
+  private deliver(channel: Buffer, message: Buffer, log?: Logger): void {
+    const subject = channel.toString()
+    try {
+      this.handlers.get(subject)?.(message)
+    } catch (err) {
+      log?.error({ err, subject }, 'bus handler failed')
+    }
   }
 
   async connect(): Promise<void> {
     try {
-      await Promise.all([connectRedis(this.pub, 'cluster bus'), connectRedis(this.sub, 'cluster bus')])
+      const clients = this.sharded ? [this.pub] : [this.pub, this.sub]
+      await Promise.all(clients.map((c) => connectRedis(c, 'cluster bus', this.target)))
     } catch (err) {
       this.pub.disconnect()
       this.sub.disconnect()
@@ -75,20 +105,44 @@ export class RedisBus extends EventEmitter implements Bus {
 
   async publish(subject: string, payload: Buffer): Promise<void> {
     if (this.status !== 'up') throw new Error('redis bus is down')
-    await this.pub.publish(subject, payload)
+    if (this.sharded) await this.pub.spublish(subject, payload)
+    else await this.pub.publish(subject, payload)
   }
 
   async subscribe(subject: string, handler: Handler): Promise<void> {
     const had = this.handlers.has(subject)
     this.handlers.set(subject, handler)
-    if (had || this.sub.status !== 'ready') return
+    if (had) return
+    if (this.sharded) return this.shardSubscribe(subject)
+    if (this.sub.status !== 'ready') return
     // A failure here is repaired by the resubscribe that follows the reconnect.
     await this.sub.subscribe(subject).catch(() => {})
   }
 
   async unsubscribe(subject: string): Promise<void> {
-    if (!this.handlers.delete(subject) || this.sub.status !== 'ready') return
-    await this.sub.unsubscribe(subject).catch(() => {})
+    if (!this.handlers.delete(subject)) return
+    this.unmade.delete(subject)
+    if (this.sub.status !== 'ready') return
+    await (this.sharded ? this.sub.sunsubscribe(subject) : this.sub.unsubscribe(subject)).catch(() => {})
+  }
+
+  /**
+   * Cluster mode: once ioredis has taken an SSUBSCRIBE it keeps the subject and makes it
+   * again on whichever master owns the slot after a failover or a reconnect; one it
+   * refused (the cluster was not ready) is kept here and made on `ready`.
+   */
+  private async shardSubscribe(subject: string): Promise<void> {
+    if (this.pub.status !== 'ready') {
+      this.unmade.add(subject)
+      return
+    }
+    try {
+      // One subject per call: ioredis refuses subjects of different slots in one SSUBSCRIBE.
+      await this.pub.ssubscribe(subject)
+      this.unmade.delete(subject)
+    } catch {
+      if (this.handlers.has(subject)) this.unmade.add(subject)
+    }
   }
 
   async close(): Promise<void> {
@@ -97,11 +151,19 @@ export class RedisBus extends EventEmitter implements Bus {
     this.handlers.clear()
     this.pub.disconnect()
     this.sub.disconnect()
+    this.unmade.clear()
     this.setStatus('down')
   }
 
   private async resubscribe(): Promise<void> {
     this.subscribed = false
+    if (this.sharded) {
+      // A failure leaves the subject in `unmade`, for the next `ready`.
+      await Promise.all([...this.unmade].map((subject) => this.shardSubscribe(subject)))
+      this.subscribed = this.pub.status === 'ready' && this.unmade.size === 0
+      this.refresh()
+      return
+    }
     const subjects = [...this.handlers.keys()]
     try {
       if (subjects.length > 0) await this.sub.subscribe(...subjects)

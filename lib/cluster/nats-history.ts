@@ -107,8 +107,11 @@ export class StreamHistory implements History {
   private readonly stream: string
   private ready: Promise<void> | null = null
 
-  /** @param base resolves to the offset epoch's base: where a room's counter starts */
-  constructor(private readonly js: JetStreamClient, private readonly state: KV, name: string, private readonly base: () => Promise<number>) {
+  /**
+   * @param base resolves to the offset epoch's base: where a room's counter starts
+   * @param replicas copies of the stream in a NATS cluster (`cluster.nats.replicas`)
+   */
+  constructor(private readonly js: JetStreamClient, private readonly state: KV, name: string, private readonly base: () => Promise<number>, private readonly replicas = 1) {
     this.stream = `${name}_history`
   }
 
@@ -127,6 +130,7 @@ export class StreamHistory implements History {
         storage: StorageType.File,
         discard: DiscardPolicy.Old,
         max_msgs_per_subject: size,
+        num_replicas: this.replicas,
       }
       try {
         await jsm.streams.add(config)

@@ -18,7 +18,8 @@
  * Listing (rooms, clients) reads every key of its kind: fine for thousands, not millions.
  */
 import { jetstream, type JetStreamManager } from '@nats-io/jetstream'
-import { Kvm, type KV } from '@nats-io/kv'
+import type { Kvm, KV } from '@nats-io/kv'
+import { checkReplicas, ReplicatedKvm } from './nats-replicas.js'
 import type { Logger } from 'pino'
 import { isNatsUnreachable, openNats, watchConnection, type NatsConnection } from '../bus/nats-client.js'
 import { bucketOptions, clientKey, clientOfKey, compareAndSet, forget, listKeys, token, valueOf, type RoomDoc } from './nats-kv.js'
@@ -34,6 +35,8 @@ import {
 export interface NatsStateOptions {
   /** Keep room history in a JetStream stream (true) or in KV documents (false). */
   jetstream?: boolean
+  /** Copies of each bucket and of the history stream in a NATS cluster (`cluster.nats.replicas`, default 1). */
+  replicas?: number
   log?: Logger
 }
 
@@ -61,9 +64,15 @@ export class NatsState implements ClusterState {
 
   async connect(): Promise<void> {
     const nc = (this.nc = await openNats(this.servers, 'wshub-state', 'cluster state'))
+    try {
+      checkReplicas(nc.info?.version, this.options.replicas ?? 1)
+    } catch (err) {
+      await this.close()
+      throw err
+    }
     // Generous: a loaded server may take a while to make a bucket; an outage is caught by `up`, not by this.
     const js = jetstream(nc, { timeout: 5000 })
-    const kvm = new Kvm(js)
+    const kvm = new ReplicatedKvm(js, this.options.replicas ?? 1)
     try {
       this.kv = await kvm.create(`${this.bucket}_state`, bucketOptions)
       this.jsm = await js.jetstreamManager()
@@ -76,7 +85,7 @@ export class NatsState implements ClusterState {
     }
     this.nodeList = new NatsNodes((keys) => forget(this.jsm, `${this.bucket}_state`, keys))
     const base = async () => (this.epoch = await learnOffsetEpoch(this.kv, this.epoch)).base
-    this.historyStore = this.options.jetstream ? new StreamHistory(js, this.kv, this.bucket, base) : new KvHistory(kvm, this.kv, this.bucket, base)
+    this.historyStore = this.options.jetstream ? new StreamHistory(js, this.kv, this.bucket, base, kvm.replicas) : new KvHistory(kvm, this.kv, this.bucket, base)
     this.up = true
     void watchConnection(nc, (connected) => {
       if (this.nc !== nc) return

@@ -28,11 +28,13 @@
  * offset epoch makes the counters made after that start above every offset given before
  * (redis-scripts.ts, `nextOffset`), so a `since` from before the loss answers
  * `recovered: false` however many messages the room got since. The shared hash tag
- * keeps one cluster's keys in one slot, which a Redis Cluster would need (some scripts
- * name keys at run time); only a single Redis server is tested.
+ * keeps one cluster's keys in one slot (docs/cluster.md, "Redis Cluster"): every script
+ * touches that one slot, including the keys it names at run time (a room's members in
+ * the sweep), so the scripts stay atomic across rooms, clients and nodes on a Redis
+ * Cluster too; the bus, the per-message load, spreads over the shards.
  */
 import type { Logger } from 'pino'
-import { connectRedis, isRedisUnreachable, openRedis, type Redis } from '../bus/redis-client.js'
+import { connectRedis, isRedisUnreachable, openRedis, type RedisClient, type RedisTarget } from '../bus/redis-client.js'
 import * as scripts from './redis-scripts.js'
 import {
   MissingRoomError, StateUnavailableError,
@@ -44,7 +46,7 @@ type Script = (...args: Array<string | number>) => Promise<unknown>
 const pending = JSON.stringify({ pending: true } satisfies DedupPending)
 
 export class RedisState implements ClusterState {
-  private readonly redis: Redis
+  private readonly redis: RedisClient
   /** `{prefix}:`: every key starts with it. */
   private readonly k: string
   private readonly script: Record<keyof typeof scripts, Script>
@@ -55,11 +57,13 @@ export class RedisState implements ClusterState {
    * @example
    * ```ts
    * const state = new RedisState('redis://127.0.0.1:6379', 'wshub')
+   * // or through Sentinels:
+   * // new RedisState({ mode: 'sentinel', url: 'redis://', sentinels: ['127.0.0.1:26379'], masterName: 'mymaster' }, 'wshub')
    * await state.connect()
    * ```
    */
-  constructor(url: string, prefix: string, log?: Logger) {
-    this.redis = openRedis(url, 'wshub-state', log)
+  constructor(private readonly target: RedisTarget | string, prefix: string, log?: Logger) {
+    this.redis = openRedis(target, 'wshub-state', log)
     this.k = `{${prefix}}:`
     const numberOfKeys: Record<keyof typeof scripts, number> = {
       join: 4, leave: 2, removeClient: 4, updateClient: 2, deleteRoom: 2, heartbeat: 2, liveNodes: 2, sweep: 4, takeToken: 1, offsetEpoch: 1, nextOffset: 3, appendHistory: 2, readHistory: 2,
@@ -74,7 +78,7 @@ export class RedisState implements ClusterState {
   }
 
   async connect(): Promise<void> {
-    await connectRedis(this.redis, 'cluster state')
+    await connectRedis(this.redis, 'cluster state', this.target)
     await this.learnEpoch()
     // Redis may come back empty: set the epoch again on reconnect, before a node that
     // never knew it (one starting now) writes 0 and makes counters from there. A failure

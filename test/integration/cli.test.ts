@@ -44,11 +44,13 @@ describe('wshub (the CLI)', () => {
     ['WSHUB_HTTP_ADMIN_ADDRESS', 'garbage', 'http.admin_address'],
     ['WSHUB_AUTH_JWKS_URL', 'http://idp.example.com/.well-known/jwks.json', 'auth.jwks_url'],
     ['WSHUB_AUTH_MAX_CONNECTIONS_PER_USER', '-3', 'auth.max_connections_per_user'],
+    ['WSHUB_CLUSTER_NATS_REPLICAS', '9', 'cluster.nats.replicas'],
+    ['WSHUB_CLUSTER_REDIS_SENTINELS', 'no-port', 'cluster.redis.sentinels'],
   ] as const) {
     it(`exits 2 naming ${key} when ${name}=${value}`, async () => {
       const { code, stderr } = await runCli({ [name]: value })
       assert.equal(code, 2, stderr)
-      assert.match(stderr, new RegExp(key.replace('.', '\\.')))
+      assert.match(stderr, new RegExp(key.replaceAll('.', '\\.')))
     })
   }
 

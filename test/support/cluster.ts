@@ -20,12 +20,23 @@ export interface ProcessCluster {
 
 /** The WSHUB_* environment of a node on this backend. */
 export function clusterEnv(backend: Backend, prefix: string, nodeId: string, env: Record<string, string> = {}): Record<string, string> {
-  const url = backend.service!.url
+  const cluster = backend.cluster(prefix)
+  const redis = cluster.redis ?? {}
+  const where: Record<string, string> =
+    cluster.bus === 'redis'
+      ? {
+          WSHUB_CLUSTER_REDIS_MODE: redis.mode ?? 'standalone',
+          ...(redis.url !== undefined ? { WSHUB_CLUSTER_REDIS_URL: redis.url } : {}),
+          ...(redis.nodes !== undefined ? { WSHUB_CLUSTER_REDIS_NODES: redis.nodes.join(',') } : {}),
+          ...(redis.sentinels !== undefined ? { WSHUB_CLUSTER_REDIS_SENTINELS: redis.sentinels.join(',') } : {}),
+          ...(redis.master_name !== undefined ? { WSHUB_CLUSTER_REDIS_MASTER_NAME: redis.master_name } : {}),
+        }
+      : { WSHUB_CLUSTER_NATS_SERVERS: cluster.nats!.servers!.join(','), WSHUB_CLUSTER_NATS_REPLICAS: String(cluster.nats!.replicas ?? 1) }
   return {
-    WSHUB_CLUSTER_BUS: backend.name,
+    WSHUB_CLUSTER_BUS: cluster.bus!,
     WSHUB_CLUSTER_PREFIX: prefix,
     WSHUB_CLUSTER_NODE_ID: nodeId,
-    ...(backend.name === 'redis' ? { WSHUB_CLUSTER_REDIS_URL: url } : { WSHUB_CLUSTER_NATS_SERVERS: url }),
+    ...where,
     WSHUB_LOG_LEVEL: 'info',
     ...env,
   }

@@ -8,8 +8,20 @@ import type { Backend } from './backends.js'
 import { spawnCluster, type ProcessCluster } from './cluster.js'
 import { Receiver, Sender, resumedAfter } from './fault-traffic.js'
 import { TestClient } from './ws-client.js'
+import { RedisCluster } from './redis-cluster.js'
+import { RedisSentinels } from './redis-sentinel.js'
+import { NatsCluster } from './nats-cluster.js'
+import type { Service } from './services.js'
 
-export type FaultName = 'bus-restart' | 'sigkill' | 'sigstop'
+/**
+ * `master-kill`: SIGKILL of the Redis master the room lives on (on a Redis Cluster, a
+ * room whose subject shares its master with the state's slot; with Sentinels, the
+ * master); `server-kill`: SIGKILL of the NATS server that node 2's bus is connected to
+ * (node 3's when node 2's holds the state's one replica).
+ * Either server is started again once delivery resumed, and comes back as a replica (or
+ * a cluster member that catches up).
+ */
+export type FaultName = 'bus-restart' | 'sigkill' | 'sigstop' | 'master-kill' | 'server-kill'
 
 export const NODE_TTL_MS = 1500
 
@@ -56,7 +68,7 @@ async function until(check: () => boolean, timeoutMs: number): Promise<void> {
 export async function runFault(backend: Backend, fault: FaultName, onCluster: (c: ProcessCluster) => void): Promise<FaultReport> {
   const cluster = await spawnCluster(backend, 3, { WSHUB_CLUSTER_NODE_TTL_MS: String(NODE_TTL_MS), WSHUB_ROOMS_HISTORY_SIZE: '5000' })
   onCluster(cluster)
-  const room = 'faulty'
+  const room = fault === 'master-kill' && backend.engine instanceof RedisCluster ? await roomOnStateShard(backend.engine, cluster.prefix) : 'faulty'
   const [s, w, a, b] = [await cluster.connect(0), await cluster.connect(0), await cluster.connect(1), await cluster.connect(2)]
   for (const c of [s, w, a, b]) await c.request('join_room', { room_id: room })
   const sender = new Sender(s, room)
@@ -64,12 +76,36 @@ export async function runFault(backend: Backend, fault: FaultName, onCluster: (c
   const witness = new Receiver(w, room)
   const receivers = [new Receiver(a, room), new Receiver(b, room)]
   // The receiver on node 3 is the one the node faults hit; the one on node 2 sees the bus faults.
-  const victim = fault === 'bus-restart' ? receivers[0]! : receivers[1]!
+  let victim = fault === 'sigkill' || fault === 'sigstop' ? receivers[1]! : receivers[0]!
+  let killed: Service | null = null
+  if (fault === 'server-kill') {
+    // With one replica the state lives on one server: losing that one is the state's
+    // outage (the NATS restart of cluster-fault-recovery), not a node's server going. Take
+    // the node (2, else 3) whose bus server does not hold the state.
+    const engine = backend.engine as NatsCluster
+    const stateHost = await engine.streamLeader(`KV_${cluster.prefix}_state`)
+    for (const [i, receiver] of [[1, receivers[0]!], [2, receivers[1]!]] as const) {
+      const server = await engine.serverWithSubscription(`${cluster.prefix}.node.${cluster.prefix}n${i + 1}`)
+      if (server !== stateHost || i === 2) {
+        killed = server
+        victim = receiver
+        if (server !== stateHost) break
+      }
+    }
+  }
   sender.start(20)
   await sleep(1500)
 
   let faultEnd: number
-  if (fault === 'bus-restart') {
+  if (fault === 'master-kill') {
+    const engine = backend.engine
+    killed = engine instanceof RedisCluster ? await engine.masterOf(`{${cluster.prefix}}:rooms`) : await (engine as RedisSentinels).master()
+    await killed.stop('SIGKILL')
+    faultEnd = performance.now()
+  } else if (fault === 'server-kill') {
+    await killed!.stop('SIGKILL')
+    faultEnd = performance.now()
+  } else if (fault === 'bus-restart') {
     await backend.service!.stop()
     await sleep(3000)
     await backend.service!.start()
@@ -88,12 +124,19 @@ export async function runFault(backend: Backend, fault: FaultName, onCluster: (c
     cluster.nodes[2]!.child.kill('SIGCONT')
     faultEnd = performance.now()
   }
-  await until(() => resumedAfter(sender, victim, faultEnd) !== null, 20_000)
+  // A Sentinel election that fails is tried again after twice the failover timeout (10 s
+  // here): on a loaded machine a failover can take that long.
+  await until(() => resumedAfter(sender, victim, faultEnd) !== null, killed !== null ? 60_000 : 20_000)
+  if (killed !== null) {
+    await killed.start()
+    if (backend.engine instanceof NatsCluster) await backend.engine.waitJetStream()
+  }
   const members = async () => ((await s.request('room_members', { room_id: room })).data.members ?? []).map((m: { client_id: string }) => m.client_id) as string[]
   let membersBack = false
   const end = Date.now() + 20_000
   while (!membersBack && Date.now() < end) {
-    const ids = await members()
+    // A state still failing over may answer late or not at all: ask again.
+    const ids = await members().catch(() => [] as string[])
     membersBack = receivers.every((r) => ids.includes(r.client.id))
     if (!membersBack) await sleep(100)
   }
@@ -123,4 +166,14 @@ export async function runFault(backend: Backend, fault: FaultName, onCluster: (c
     crashed: exited.length,
     membersBack,
   }
+}
+
+/** A room id whose bus subject lives on the master that holds the state's slot, so one kill hits both. */
+async function roomOnStateShard(engine: RedisCluster, prefix: string): Promise<string> {
+  const stateMaster = (await engine.masterOf(`{${prefix}}:rooms`)).port
+  for (let i = 0; i < 100; i++) {
+    const room = `faulty${i}`
+    if ((await engine.masterOf(`${prefix}.room.${room}`)).port === stateMaster) return room
+  }
+  throw new Error('no room id within 100 tries lives on the state master')
 }

@@ -1,8 +1,9 @@
 import { describe, it, afterEach, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { ConfigError, describeConfig, loadConfig, resolveConfig } from '../../lib/config.js'
 
 const PEM = '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----'
@@ -149,8 +150,44 @@ describe('resolveConfig', () => {
     }
   })
 
+  it('takes the Redis modes with their keys, standalone by default', () => {
+    assert.equal(resolveConfig().cluster.redis.mode, 'standalone')
+    const sentinel = resolveConfig({ cluster: { bus: 'redis', redis: { mode: 'sentinel', sentinels: ['127.0.0.1:26379', '[::1]:26380'], master_name: 'main' } } }).cluster.redis
+    assert.deepEqual([sentinel.mode, sentinel.sentinels, sentinel.master_name], ['sentinel', ['127.0.0.1:26379', '[::1]:26380'], 'main'])
+    env('WSHUB_CLUSTER_REDIS_NODES', 'redis://10.0.0.1:7000, node-2.example:7001')
+    assert.deepEqual(resolveConfig({ cluster: { bus: 'redis', redis: { mode: 'cluster' } } }).cluster.redis.nodes, ['redis://10.0.0.1:7000', 'node-2.example:7001'])
+  })
+
+  it('refuses a Redis mode without the addresses it needs, or a bad one, naming the key', () => {
+    assert.match(configError(() => resolveConfig({ cluster: { redis: { mode: 'sharded' as never } } })).message, /cluster\.redis\.mode/)
+    assert.match(configError(() => resolveConfig({ cluster: { bus: 'redis', redis: { mode: 'sentinel' } } })).message, /cluster\.redis\.sentinels/)
+    assert.match(configError(() => resolveConfig({ cluster: { bus: 'redis', redis: { mode: 'sentinel', sentinels: ['127.0.0.1:26379'], master_name: ' ' } } })).message, /cluster\.redis\.master_name/)
+    assert.match(configError(() => resolveConfig({ cluster: { bus: 'redis', redis: { mode: 'cluster' } } })).message, /cluster\.redis\.nodes/)
+    for (const bad of ['127.0.0.1', 'host:port', '127.0.0.1:0', '127.0.0.1:70000', 'http://x:1']) {
+      assert.match(configError(() => resolveConfig({ cluster: { redis: { nodes: [bad] } } })).message, /cluster\.redis\.nodes/, bad)
+    }
+  })
+
+  it('takes cluster.nats.replicas 1..5, default 1, and refuses anything else naming the key', () => {
+    assert.equal(resolveConfig().cluster.nats.replicas, 1)
+    assert.equal(resolveConfig({ cluster: { nats: { replicas: 3 } } }).cluster.nats.replicas, 3)
+    for (const bad of [0, 6, 2.5]) assert.match(configError(() => resolveConfig({ cluster: { nats: { replicas: bad } } })).message, /cluster\.nats\.replicas/, String(bad))
+    env('WSHUB_CLUSTER_NATS_REPLICAS', 'three')
+    assert.match(configError(() => resolveConfig()).message, /cluster\.nats\.replicas/)
+  })
+
   it('refuses an unknown key, naming it', () => {
     assert.match(configError(() => resolveConfig({ ws: { max_paylod: 1 } } as never)).message, /max_paylod/)
+  })
+})
+
+describe('configs/', () => {
+  const dir = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../configs')
+  it('holds only files that load and validate, one per Redis mode and the NATS cluster among them', () => {
+    const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'))
+    for (const f of files) loadConfig(join(dir, f))
+    const modes = files.map((f) => loadConfig(join(dir, f)).cluster).map((c) => (c.bus === 'redis' ? `redis-${c.redis.mode}` : c.bus === 'nats' && c.nats.replicas > 1 ? 'nats-replicated' : c.bus))
+    for (const mode of ['redis-cluster', 'redis-sentinel', 'nats-replicated']) assert.ok(modes.includes(mode), mode)
   })
 })
 

@@ -1,21 +1,26 @@
 /**
  * The ClusterState contract: the same assertions over every implementation (memory,
- * redis, nats; nats twice for history, with and without the JetStream stream). Redis
+ * redis, nats; nats twice for history, with and without the JetStream stream) and every
+ * engine (a Redis Cluster, Redis with Sentinels, a NATS cluster with 3 replicas). Redis
  * and NATS run on real servers started for this file; each test uses its own prefix.
  */
 import { describe, it, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { MissingRoomError, type ClusterState, type MemberRecord, type RoomRecord } from '../../lib/cluster/state.js'
-import { backendNames, testPrefix, useBackend } from '../support/backends.js'
+import { backendNames, engineNames, serviceOf, testPrefix, useBackend } from '../support/backends.js'
 import { skipUnless } from '../support/services.js'
+import { NatsState } from '../../lib/cluster/nats.js'
+import type { NatsCluster } from '../support/nats-cluster.js'
+import { connect } from '@nats-io/transport-node'
+import { jetstreamManager } from '@nats-io/jetstream'
 
 const room = (id: string, max_clients = 0): RoomRecord => ({ id, name: id, max_clients, presence_events: null, created_at: 1 })
 const member = (client_id: string, node_id = client_id.split('.')[0]!, user_id: string | null = null): MemberRecord => ({ client_id, user_id, node_id })
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const byId = (a: MemberRecord, b: MemberRecord) => a.client_id.localeCompare(b.client_id)
 
-for (const name of backendNames) {
-  describe(`ClusterState (${name})`, { skip: name === 'memory' ? false : skipUnless(name) }, () => {
+for (const name of [...backendNames, ...engineNames]) {
+  describe(`ClusterState (${name})`, { skip: name === 'memory' ? false : skipUnless(serviceOf(name)!) }, () => {
     const backend = useBackend(name)
     const open: ClusterState[] = []
     /** A connected state handle on a fresh cluster, or on the cluster of `prefix`. */
@@ -496,6 +501,32 @@ for (const name of backendNames) {
           const entry = await s.appendHistory('r', 10, (o) => `new${o}`)
           assert.equal(entry.offset, 1)
           assert.deepEqual(await s.history('r', 0), { recovered: true, entries: [{ offset: 1, frame: 'new1' }] })
+        })
+      })
+    }
+
+    if (name === 'nats-cluster') {
+      describe('cluster.nats.replicas', () => {
+        it('keeps 3 copies of the state bucket where the servers replicate safely, and refuses 3 naming the key where they do not', async () => {
+          const engine = backend.engine as NatsCluster
+          const s = new NatsState(engine.urls, testPrefix(), { replicas: 3 })
+          if (engine.replicas === 1) {
+            await assert.rejects(s.connect(), /cluster\.nats\.replicas: 3 needs nats-server 2\.9\.21 or later; this one is 2\./)
+            return
+          }
+          open.push(s)
+          await s.connect()
+          const nc = await connect({ servers: engine.urls })
+          try {
+            const jsm = await jetstreamManager(nc)
+            const names: string[] = []
+            for await (const n of jsm.streams.names()) names.push(n)
+            const mine = names.filter((n) => n.startsWith(`KV_${(s as unknown as { bucket: string }).bucket}_`))
+            assert.ok(mine.length > 0)
+            for (const n of mine) assert.equal((await jsm.streams.info(n)).config.num_replicas, 3, n)
+          } finally {
+            await nc.close()
+          }
         })
       })
     }
