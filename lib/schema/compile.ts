@@ -24,7 +24,7 @@ function isThenable<T>(value: unknown): value is PromiseLike<T> {
 }
 
 type Outcome = ReadonlyArray<Issue> | null
-type Validate = StandardSchemaV1.Props['validate']
+type Props = StandardSchemaV1.Props
 
 function accept(target: { data: unknown }, result: StandardSchemaV1.Result<unknown>, refused: ReadonlyArray<Issue>): Outcome {
   if (result.issues !== undefined) return refused
@@ -38,26 +38,26 @@ function accept(target: { data: unknown }, result: StandardSchemaV1.Result<unkno
  * tried again as undefined, so `.optional()` and `.default()` accept a request sent with
  * no data. Only refused data pays for the second call.
  */
-function asAbsent(validate: Validate, target: { data: unknown }, refused: ReadonlyArray<Issue>): Outcome | Promise<Outcome> {
-  const again = validate(undefined)
+function asAbsent(props: Props, target: { data: unknown }, refused: ReadonlyArray<Issue>): Outcome | Promise<Outcome> {
+  const again = props.validate(undefined)
   if (isThenable<StandardSchemaV1.Result<unknown>>(again)) return Promise.resolve(again).then((result) => accept(target, result, refused))
   return accept(target, again, refused)
 }
 
-function settle(validate: Validate, target: { data: unknown }, result: StandardSchemaV1.Result<unknown>): Outcome | Promise<Outcome> {
+function settle(props: Props, target: { data: unknown }, result: StandardSchemaV1.Result<unknown>): Outcome | Promise<Outcome> {
   if (result.issues === undefined) {
     target.data = result.value
     return null
   }
-  return target.data === null ? asAbsent(validate, target, result.issues) : result.issues
+  return target.data === null ? asAbsent(props, target, result.issues) : result.issues
 }
 
-function standardCheck(props: StandardSchemaV1.Props): DataCheck {
-  const validate = props.validate
+function standardCheck(props: Props): DataCheck {
   return function standardCheck(target) {
-    const result = validate(target.data)
-    if (isThenable<StandardSchemaV1.Result<unknown>>(result)) return Promise.resolve(result).then((r) => settle(validate, target, r))
-    return settle(validate, target, result)
+    // Called as a method: a vendor's validate may rely on `this`.
+    const result = props.validate(target.data)
+    if (isThenable<StandardSchemaV1.Result<unknown>>(result)) return Promise.resolve(result).then((r) => settle(props, target, r))
+    return settle(props, target, result)
   }
 }
 

@@ -49,6 +49,9 @@ export const offset = field<number | null>((value) => (value === null || (Number
 /** Any JSON value, but present. */
 export const present = field<unknown>(() => null)
 
+/** A string of at least one char. */
+export const nonEmpty = field<string>((value) => (typeof value === 'string' && value !== '' ? null : 'must be a non-empty string'))
+
 /** A string of `min`..`max` chars. */
 export function text(min: number, max: number): Field<string> & { readonly optional: false } {
   const reason = `must be a string of ${min}..${max} chars`

@@ -13,7 +13,14 @@ import type { Context } from '../../lib/context.js'
 import type { Next } from '../../lib/compose.js'
 import { ErrorCode, HandshakeError } from '../../lib/errors.js'
 import { KeysUnavailableError, TokenError, TokenVerifier } from '../../lib/token.js'
+import { compileSchema } from '../../lib/schema/compile.js'
+import { nonEmpty, objectSchema } from '../../lib/schema/object-schema.js'
+import { runCheck } from '../../lib/schema/run-check.js'
 import { ExpiryWheel } from './expiry-wheel.js'
+
+/** The `auth` message's data (PROTOCOL.md section 3): `{"token": "<jwt>"}`. */
+export const authDataSchema = objectSchema({ token: nonEmpty })
+const checkAuthData = compileSchema(authDataSchema)
 
 /** The `auth.*` config keys; any given here win over the app's config (and stay fixed on reload). */
 export type AuthOptions = Partial<Omit<WshubConfig['auth'], 'enabled'>>
@@ -123,8 +130,9 @@ export function auth(options: AuthOptions = {}): Middleware {
 
   /** The `auth` message: replaces the connection's identity. */
   async function authenticate(ctx: Context): Promise<void> {
-    const token = (ctx.data as { token?: unknown } | null)?.token
-    if (typeof token !== 'string' || token === '') ctx.throw(ErrorCode.InvalidFormat, 'data.token is required: {"token": "<jwt>"}')
+    // The schema refuses with 1001 and its issues, as a route's does.
+    await runCheck(ctx, checkAuthData)
+    const token = (ctx.data as { token: string }).token
     let identity: Identity
     try {
       identity = await verify(token, 'message')

@@ -198,10 +198,13 @@ describe('auth message', () => {
     assert.equal(reply.data.code, 2002)
   })
 
-  it('answers 1001 when data.token is missing', async () => {
+  it('answers 1001 when data.token is missing or empty, naming it in details', async () => {
     const client = await node.connect()
     const reply = await client.request('auth', {})
     assert.equal(reply.data.code, 1001)
+    assert.deepEqual(reply.data.details, { issues: [{ path: ['token'], message: 'is required' }] })
+    const empty = await client.request('auth', { token: '' })
+    assert.deepEqual([empty.data.code, empty.data.details], [1001, { issues: [{ path: ['token'], message: 'must be a non-empty string' }] }])
   })
 
   it('emits auth_rejected with stage message', async () => {

@@ -7,6 +7,7 @@ import { z } from 'zod'
 import * as v from 'valibot'
 import { createApp, defineMiddleware, defineRoute, defineRoutes, type Application, type BuiltinRoutes, type Context, type InferData } from 'wshub'
 import { builtinSchemas } from '../../lib/builtin-routes.js'
+import { authDataSchema } from 'wshub/middleware/auth'
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
 function expectType<T extends true>(): T | void {}
@@ -114,4 +115,5 @@ export function builtinsAgree(): void {
   expectType<Says<'room_message'>>()
   expectType<Says<'direct_message'>>()
   expectType<Says<'room_members'>>()
+  expectType<Equal<InferData<typeof authDataSchema>, BuiltinRoutes['auth']['data']>>()
 }

@@ -76,3 +76,18 @@ describe('compileSchema: a frame without data', () => {
     assert.equal(refused.data, null)
   })
 })
+
+describe('compileSchema: how validate is called', () => {
+  it('calls validate as a method of ~standard, so a vendor may use this', async () => {
+    const props = {
+      version: 1 as const,
+      vendor: 'this-user',
+      limit: 3,
+      validate(this: { limit: number }, value: unknown) {
+        return typeof value === 'number' && value <= this.limit ? { value } : { issues: [{ message: `must be at most ${this.limit}` }] }
+      },
+    }
+    assert.deepEqual(await run({ '~standard': props }, 2), { data: 2, issues: null })
+    assert.deepEqual(await run({ '~standard': props }, 5), { data: 5, issues: [{ message: 'must be at most 3' }] })
+  })
+})
