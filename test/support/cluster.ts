@@ -42,10 +42,10 @@ export function clusterEnv(backend: Backend, prefix: string, nodeId: string, env
   }
 }
 
-/** Spawns `count` node processes on one cluster prefix. */
-export async function spawnCluster(backend: Backend, count: number, env: Record<string, string> = {}): Promise<ProcessCluster> {
+/** Spawns `count` node processes on one cluster prefix; `nodeEnv(i)` adds to node i's environment. */
+export async function spawnCluster(backend: Backend, count: number, env: Record<string, string> = {}, nodeEnv?: (i: number) => Record<string, string>): Promise<ProcessCluster> {
   const prefix = testPrefix()
-  const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => spawnNode(clusterEnv(backend, prefix, `${prefix}n${i + 1}`, env))))
+  const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => spawnNode(clusterEnv(backend, prefix, `${prefix}n${i + 1}`, { ...env, ...nodeEnv?.(i) }))))
   const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected')
   if (failed) {
     // The nodes that did start would outlive the failed hook and keep the test file running.

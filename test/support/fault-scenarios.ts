@@ -66,7 +66,12 @@ async function until(check: () => boolean, timeoutMs: number): Promise<void> {
 
 /** Runs one fault on a fresh 3-node cluster; `cluster` is closed by the caller through `onCluster`. */
 export async function runFault(backend: Backend, fault: FaultName, onCluster: (c: ProcessCluster) => void): Promise<FaultReport> {
-  const cluster = await spawnCluster(backend, 3, { WSHUB_CLUSTER_NODE_TTL_MS: String(NODE_TTL_MS), WSHUB_ROOMS_HISTORY_SIZE: '5000' })
+  // On a NATS cluster each node starts on its own server (the others it learns from the
+  // cluster, for reconnecting): at most one receiver's server then holds the state's one
+  // replica, and the fault below can always take a node's server that does not.
+  const seeds = backend.engine instanceof NatsCluster ? backend.engine.urls : null
+  const ownServer = seeds === null ? undefined : (i: number) => ({ WSHUB_CLUSTER_NATS_SERVERS: seeds[i % seeds.length]! })
+  const cluster = await spawnCluster(backend, 3, { WSHUB_CLUSTER_NODE_TTL_MS: String(NODE_TTL_MS), WSHUB_ROOMS_HISTORY_SIZE: '5000' }, ownServer)
   onCluster(cluster)
   const room = fault === 'master-kill' && backend.engine instanceof RedisCluster ? await roomOnStateShard(backend.engine, cluster.prefix) : 'faulty'
   const [s, w, a, b] = [await cluster.connect(0), await cluster.connect(0), await cluster.connect(1), await cluster.connect(2)]
