@@ -157,6 +157,7 @@ export interface WshubConfig {
     redis: { url: string }
     nats: { servers: string[]; jetstream: boolean }
     node_ttl_ms: number
+    state_timeout_ms: number
   }
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'; format: 'json' | 'pretty' }
   config: { watch: boolean }
@@ -232,6 +233,7 @@ const schema = {
       jetstream: { doc: 'Keep room history in a JetStream stream (else in JetStream KV documents; the NATS cluster state needs a server with JetStream either way).', format: 'bool', default: false },
     },
     node_ttl_ms: { doc: 'A node silent this long is dead; its members are removed.', format: 'positive-int', default: 15000 },
+    state_timeout_ms: { doc: 'A call to the cluster state (Redis or NATS) without an answer within this time fails: the client gets error 1003, a room message goes out without offset.', format: 'positive-int', default: 5000 },
   },
   log: {
     level: { doc: 'debug turns on per-frame logs.', format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
