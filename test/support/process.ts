@@ -74,6 +74,23 @@ export async function spawnNode(env: Record<string, string>, args: string[] = []
   return proc
 }
 
+/** A drain takes at most 10 + 3 + 1 s (lib/shutdown.ts) and leaving the cluster a bounded state call. */
+export const STOP_WAIT_MS = 25_000
+
+/** SIGTERM, and SIGKILL if it has not exited in time; resolves to whether it had to be killed. */
+export async function stopNode(node: NodeProcess): Promise<boolean> {
+  if (node.child.exitCode !== null || node.child.signalCode !== null) return false
+  node.child.kill('SIGTERM')
+  let timer: NodeJS.Timeout | undefined
+  const stuck = await Promise.race([node.exited.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), STOP_WAIT_MS)))])
+  clearTimeout(timer)
+  if (stuck) {
+    node.child.kill('SIGKILL')
+    await node.exited
+  }
+  return stuck
+}
+
 /** Runs the CLI to its end (for start-up failures); resolves with the exit code and output. */
 export function runCli(env: Record<string, string>, args: string[] = [], timeoutMs = 10000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
