@@ -48,6 +48,23 @@ function runOnce(file: string): Promise<{ ok: boolean; output: string; ms: numbe
   })
 }
 
+/** The counts so far, written after every run: a series stopped early keeps what it did. */
+function summarize(done: number) {
+  const sortedLoads = loads.slice().sort((a, b) => a - b)
+  const summary = {
+    times,
+    iterations_done: done,
+    cores: cpus().length,
+    load_average_1m: { min: sortedLoads[0], median: sortedLoads[Math.floor(sortedLoads.length / 2)], max: sortedLoads[sortedLoads.length - 1] },
+    files: results.map(({ file, runs, failed, failedRuns, tests, ms }) => ({ file, tests, runs, failed, failed_runs: failedRuns, median_s: Math.round(ms.slice().sort((a, b) => a - b)[Math.floor(ms.length / 2)]! / 100) / 10 })),
+    runs: results.reduce((n, r) => n + r.runs, 0),
+    failed: results.reduce((n, r) => n + r.failed, 0),
+  }
+  mkdirSync('bench/results', { recursive: true })
+  writeFileSync(`bench/results/faults-repeat${only === null ? '' : `-${only.replace(/[^A-Za-z0-9_-]/g, '_')}`}.json`, `${JSON.stringify(summary, null, 2)}\n`)
+  return summary
+}
+
 const failuresDir = 'bench/results/faults-repeat'
 const results = files.map((file) => ({ file, runs: 0, failed: 0, failedRuns: [] as number[], tests: 0, ms: [] as number[] }))
 const loads: number[] = []
@@ -66,18 +83,9 @@ for (let run = 1; run <= times; run++) {
     }
     console.log(`run ${run}/${times} ${result.file}: ${ok ? 'ok' : 'FAILED'} in ${(ms / 1000).toFixed(1)} s (load ${loadavg()[0]!.toFixed(1)})`)
   }
+  summarize(run)
 }
+const summary = summarize(times)
 
-const sortedLoads = loads.slice().sort((a, b) => a - b)
-const summary = {
-  times,
-  cores: cpus().length,
-  load_average_1m: { min: sortedLoads[0], median: sortedLoads[Math.floor(sortedLoads.length / 2)], max: sortedLoads[sortedLoads.length - 1] },
-  files: results.map(({ file, runs, failed, failedRuns, tests, ms }) => ({ file, tests, runs, failed, failed_runs: failedRuns, median_s: Math.round(ms.slice().sort((a, b) => a - b)[Math.floor(ms.length / 2)]! / 100) / 10 })),
-  runs: results.reduce((n, r) => n + r.runs, 0),
-  failed: results.reduce((n, r) => n + r.failed, 0),
-}
-mkdirSync('bench/results', { recursive: true })
-writeFileSync(`bench/results/faults-repeat${only === null ? '' : `-${only.replace(/[^A-Za-z0-9_-]/g, '_')}`}.json`, `${JSON.stringify(summary, null, 2)}\n`)
 console.log(JSON.stringify(summary, null, 2))
 process.exit(summary.failed === 0 ? 0 : 1)
