@@ -38,7 +38,7 @@ const env = (i: number) => ({
 const nodes: NodeProcess[] = []
 for (const i of [1, 2]) nodes.push(await spawnNode({ ...env(i), WSHUB_LOG_LEVEL: 'info' }))
 
-const stats = { sent: 0, acked: 0, delivered: 0, errors: 0, directs: 0, pings: 0, pongs: 0, reconnects: 0, latencies: [] as number[] }
+const stats = { sent: 0, acked: 0, delivered: 0, errors: 0, directs: 0, pings: 0, pongs: 0, reconnects: 0, latencies: [] as number[], errorsByCode: {} as Record<string, number>, errorSamples: [] as string[] }
 
 interface Member {
   socket: WebSocket
@@ -75,9 +75,13 @@ function connect(node: number): Promise<Member> {
         case 'pong':
           stats.pongs++
           break
-        case 'error':
+        case 'error': {
           stats.errors++
+          const key = `${f.data?.code}`
+          stats.errorsByCode[key] = (stats.errorsByCode[key] ?? 0) + 1
+          if (stats.errorSamples.length < 10) stats.errorSamples.push(`${f.data?.code} ${f.data?.message}`)
           break
+        }
       }
     })
     socket.once('error', reject)
@@ -162,7 +166,7 @@ const summary = {
   bus,
   minutes,
   clients: perNode * 2,
-  traffic: { room_messages_sent: stats.sent, acks: stats.acked, deliveries: stats.delivered, direct_messages_received: stats.directs, pings: stats.pings, pongs: stats.pongs, errors: stats.errors, reconnects: stats.reconnects },
+  traffic: { room_messages_sent: stats.sent, acks: stats.acked, deliveries: stats.delivered, direct_messages_received: stats.directs, pings: stats.pings, pongs: stats.pongs, errors: stats.errors, errors_by_code: stats.errorsByCode, error_samples: stats.errorSamples, reconnects: stats.reconnects },
   delivery_latency_ms: { p50: sorted[Math.floor(sorted.length * 0.5)], p99: sorted[Math.floor(sorted.length * 0.99)], max: sorted[sorted.length - 1] },
   nodes: [1, 2].map((n) => {
     const rss = per(n, 'rss_mb')
