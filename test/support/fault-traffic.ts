@@ -111,6 +111,8 @@ export class Receiver {
 export class Sender {
   readonly acked = new Set<number>()
   readonly failed = new Set<number>()
+  /** The error codes of the failed ones: code → count. */
+  readonly errorCodes: Record<string, number> = {}
   /** performance.now() when each seq was sent. */
   readonly sentAt = new Map<number, number>()
   private seq = 0
@@ -130,7 +132,11 @@ export class Sender {
       if (typeof f.request_id !== 'string' || !f.request_id.startsWith('m-')) return
       const seq = Number(f.request_id.slice(2))
       if (f.message_type === 'ack') this.acked.add(seq)
-      else this.failed.add(seq)
+      else {
+        this.failed.add(seq)
+        const code = `${f.data?.code}`
+        this.errorCodes[code] = (this.errorCodes[code] ?? 0) + 1
+      }
     })
   }
 

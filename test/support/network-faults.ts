@@ -34,6 +34,8 @@ export interface NetworkReport {
   sent: number
   acked: number
   refused: number
+  /** The codes of those errors: code → count. */
+  refusedCodes: Record<string, number>
   unanswered: number
   /** Acked messages that went out without offset (their node could not reach the state): no `since` can bring them back. */
   unrecorded: number
@@ -56,6 +58,8 @@ export interface NetworkReport {
   resumedFromCutMs: number | null
   /** ms from the end of the fault until every member was listed on every node. */
   membersBackMs: number | null
+  /** Each node's warn and error log lines (up to 12, message and error), to tell what went wrong when an assertion fails. */
+  warnings: string[][]
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -191,6 +195,10 @@ export async function runNetworkFault(backend: Backend, fault: NetworkFault, onC
     sent: flows.reduce((n, f) => n + f.sender.sent, 0),
     acked: flows.reduce((n, f) => n + f.sender.acked.size, 0),
     refused: flows.reduce((n, f) => n + f.sender.failed.size, 0),
+    refusedCodes: flows.reduce((codes, f) => {
+      for (const [code, n] of Object.entries(f.sender.errorCodes)) codes[code] = (codes[code] ?? 0) + n
+      return codes
+    }, {} as Record<string, number>),
     unanswered: flows.reduce((n, f) => n + f.sender.sent - f.sender.acked.size - f.sender.failed.size, 0),
     unrecorded,
     lostLocal,
@@ -204,5 +212,11 @@ export async function runNetworkFault(backend: Backend, fault: NetworkFault, onC
     resumedToCutMs: resumedAfter(flows[0]!.sender, toCut, faultEnd),
     resumedFromCutMs: resumedAfter(flows[1]!.sender, fromCut, faultEnd),
     membersBackMs,
+    warnings: cluster.nodes.map((node) =>
+      node.lines
+        .filter((l) => typeof l.level === 'number' && l.level >= 40)
+        .slice(0, 12)
+        .map((l) => `${l.msg}${l.err ? `: ${typeof l.err === 'string' ? l.err : JSON.stringify(l.err).slice(0, 200)}` : ''}`),
+    ),
   }
 }
