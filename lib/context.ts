@@ -35,6 +35,8 @@ export class Context<D = any> {
   data: D
   /** The frame's `message_id`, or null: a request expects exactly one terminal reply. */
   readonly messageId: MessageId | null
+  /** `performance.now()` when the frame arrived; it may have waited behind its connection's earlier frames since. */
+  readonly receivedAt: number
   /** True once a reply to this request (reply, ack or error) has been sent. */
   replied: boolean
   /** The id of this frame's span: set by the trace middleware with `traceId`, null when the frame has no span. */
@@ -43,12 +45,13 @@ export class Context<D = any> {
   private stateValue: State | null
   private logValue: Logger | null
 
-  constructor(app: Application, client: Connection, type: string, data: D, messageId: MessageId | null) {
+  constructor(app: Application, client: Connection, type: string, data: D, messageId: MessageId | null, receivedAt = performance.now()) {
     this.app = app
     this.client = client
     this.type = type
     this.data = data
     this.messageId = messageId
+    this.receivedAt = receivedAt
     this.replied = false
     this.traceValue = null
     this.spanId = null
