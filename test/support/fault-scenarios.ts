@@ -89,11 +89,12 @@ export async function runFault(backend: Backend, fault: FaultName, onCluster: (c
     faultEnd = performance.now()
   }
   await until(() => resumedAfter(sender, victim, faultEnd) !== null, 20_000)
-  const members = async () => ((await s.request('room_members', { room_id: room })).data.members ?? []).map((m: { client_id: string }) => m.client_id) as string[]
+  const members = async () => ((await s.request('room_members', { room_id: room }, undefined, 10_000)).data.members ?? []).map((m: { client_id: string }) => m.client_id) as string[]
   let membersBack = false
   const end = Date.now() + 20_000
   while (!membersBack && Date.now() < end) {
-    const ids = await members()
+    // A request that times out while the state recovers is asked again, not a failed run.
+    const ids = await members().catch(() => [] as string[])
     membersBack = receivers.every((r) => ids.includes(r.client.id))
     if (!membersBack) await sleep(100)
   }

@@ -144,7 +144,7 @@ export async function runNetworkFault(backend: Backend, fault: NetworkFault, onC
   const listedEverywhere = async () => {
     for (const w of witnesses) {
       for (const [r, room] of rooms.entries()) {
-        const reply = await w.request('room_members', { room_id: room })
+        const reply = await w.request('room_members', { room_id: room }, undefined, 10_000)
         const ids = ((reply.data.members ?? []) as Array<{ client_id: string }>).map((m) => m.client_id)
         if (!expected[r]!.every((id) => ids.includes(id))) return false
       }
