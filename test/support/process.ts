@@ -69,7 +69,14 @@ export async function spawnNode(env: Record<string, string>, args: string[] = []
     },
   }
   child.stderr!.on('data', (c: Buffer) => (proc.stderr += c.toString()))
-  const listening = await proc.waitForLog((l) => l.msg === 'listening', 10000)
+  // A node that did not come up in time is killed: left running, it would keep the test process alive for good.
+  const listening = await proc.waitForLog((l) => l.msg === 'listening', 10000).catch(async (err) => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL')
+      await proc.exited
+    }
+    throw err
+  })
   proc.port = listening.port as number
   return proc
 }
