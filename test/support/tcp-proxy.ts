@@ -24,6 +24,8 @@ interface Link {
   stalled: boolean
   /** Chunks held while partitioned (or stalled), per direction. */
   held: Array<{ toUpstream: boolean; chunk: Buffer }>
+  /** Chunks on their way (delayed), per direction, in order: a chunk never overtakes an earlier one, whatever the delay now. */
+  inFlight: [Array<{ due: number; chunk: Buffer }>, Array<{ due: number; chunk: Buffer }>]
 }
 
 export class TcpProxy {
@@ -106,7 +108,7 @@ export class TcpProxy {
       client.resetAndDestroy()
       return
     }
-    const link: Link = { client, upstream: null, stalled: false, held: [] }
+    const link: Link = { client, upstream: null, stalled: false, held: [], inFlight: [[], []] }
     this.links.add(link)
     client.on('data', (chunk: Buffer) => this.pass(link, true, chunk))
     client.on('error', () => this.drop(link, true))
@@ -134,14 +136,31 @@ export class TcpProxy {
   }
 
   private forward(link: Link, toUpstream: boolean, chunk: Buffer): void {
-    const write = () => {
-      if (link.stalled || !this.links.has(link)) return
-      const to = toUpstream ? link.upstream : link.client
-      if (to !== null && !to.destroyed) to.write(chunk)
+    const queue = link.inFlight[toUpstream ? 0 : 1]
+    if (this.delayMs === 0 && queue.length === 0) {
+      this.write(link, toUpstream, chunk)
+      return
     }
-    // Timers of one delay fire in the order they were set: the stream stays in order.
-    if (this.delayMs > 0) setTimeout(write, this.delayMs)
-    else write()
+    // Due no earlier than the chunk before it: lowering the delay must not reorder the stream.
+    const due = Math.max(performance.now() + this.delayMs, queue.at(-1)?.due ?? 0)
+    queue.push({ due, chunk })
+    if (queue.length === 1) this.flushLater(link, toUpstream)
+  }
+
+  private flushLater(link: Link, toUpstream: boolean): void {
+    const queue = link.inFlight[toUpstream ? 0 : 1]
+    const next = queue[0]
+    if (next === undefined) return
+    setTimeout(() => {
+      while (queue.length > 0 && queue[0]!.due <= performance.now()) this.write(link, toUpstream, queue.shift()!.chunk)
+      this.flushLater(link, toUpstream)
+    }, Math.max(0, next.due - performance.now()))
+  }
+
+  private write(link: Link, toUpstream: boolean, chunk: Buffer): void {
+    if (link.stalled || !this.links.has(link)) return
+    const to = toUpstream ? link.upstream : link.client
+    if (to !== null && !to.destroyed) to.write(chunk)
   }
 
   /** Ends both sides: with a reset (`reset`), or by closing (one side closed). */

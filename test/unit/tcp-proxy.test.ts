@@ -54,6 +54,14 @@ describe('TcpProxy', () => {
     p.delay(50)
     for (const ch of 'bcdef') c.socket.write(ch)
     await until(() => c.received() === 'abcdef', `in order: ${c.received()}`)
+    // Lowering the delay while chunks are on their way must not let later ones overtake them.
+    p.delay(200)
+    c.socket.write('g')
+    await sleep(20)
+    p.delay(0)
+    c.socket.write('h')
+    await until(() => c.received().length === 8, 'all through')
+    assert.equal(c.received(), 'abcdefgh')
     c.socket.destroy()
   })
 
