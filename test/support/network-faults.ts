@@ -160,7 +160,10 @@ export async function runNetworkFault(backend: Backend, fault: NetworkFault, onC
     else await sleep(100)
   }
   await sleep(1500)
-  await Promise.all(flows.map((f) => f.sender.stop(10_000)))
+  // Every request answered before anyone rejoins: a node's backlog built during the fault
+  // (each frame waiting on the state, up to its bound) can take a while to drain under load,
+  // and a message acked after a witness rejoined would be counted as lost by it.
+  await Promise.all(flows.map((f) => f.sender.stop(30_000)))
   await sleep(500)
 
   // Those on other nodes join again with `since`; the witness beside the sender needs no replay.
