@@ -34,7 +34,14 @@ export function clusterEnv(backend: Backend, prefix: string, nodeId: string, env
 /** Spawns `count` node processes on one cluster prefix. */
 export async function spawnCluster(backend: Backend, count: number, env: Record<string, string> = {}): Promise<ProcessCluster> {
   const prefix = testPrefix()
-  const nodes = await Promise.all(Array.from({ length: count }, (_, i) => spawnNode(clusterEnv(backend, prefix, `${prefix}n${i + 1}`, env))))
+  const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => spawnNode(clusterEnv(backend, prefix, `${prefix}n${i + 1}`, env))))
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected')
+  if (failed !== undefined) {
+    // The nodes that did start would keep the test process alive for good: stop them first.
+    await Promise.all(started.flatMap((s) => (s.status === 'fulfilled' ? [stopNode(s.value)] : [])))
+    throw failed.reason
+  }
+  const nodes = started.map((s) => (s as PromiseFulfilledResult<NodeProcess>).value)
   const clients: TestClient[] = []
   return {
     nodes,

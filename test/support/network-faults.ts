@@ -101,7 +101,11 @@ export async function runNetworkFault(backend: Backend, fault: NetworkFault, onC
       WSHUB_ROOMS_HISTORY_SIZE: '5000',
       ...(scheme === 'redis' ? { WSHUB_CLUSTER_REDIS_URL: url(i) } : { WSHUB_CLUSTER_NATS_SERVERS: url(i) }),
     })
-  cluster.nodes.push(...(await Promise.all([0, 1, 2].map((i) => spawnNode(env(i))))))
+  // Those that started are closed by the caller even if another did not.
+  const started = await Promise.allSettled([0, 1, 2].map((i) => spawnNode(env(i))))
+  for (const s of started) if (s.status === 'fulfilled') cluster.nodes.push(s.value)
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected')
+  if (failed !== undefined) throw failed.reason
   const connect = async (i: number) => {
     const client = await TestClient.connect(`ws://127.0.0.1:${cluster.nodes[i]!.port}/ws`)
     cluster.clients.push(client)
