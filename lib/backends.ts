@@ -1,6 +1,7 @@
 /**
  * Opens the bus and the cluster state that `cluster.bus` names. Redis and NATS are
- * imported only when chosen, so a memory node never loads their clients.
+ * imported only when chosen, so a memory node never loads their clients; their state's
+ * every call is bounded by `cluster.state_timeout_ms` (lib/cluster/bounded-state.ts).
  */
 import type { Logger } from 'pino'
 import type { WshubConfig } from './config.js'
@@ -9,6 +10,7 @@ import type { ClusterState } from './cluster/state.js'
 import { MemoryBus } from './bus/memory.js'
 import { MemoryState } from './cluster/memory.js'
 import type { RedisTarget } from './bus/redis-client.js'
+import { BoundedState } from './cluster/bounded-state.js'
 
 export interface Backends {
   bus: Bus
@@ -37,13 +39,13 @@ export async function openBackends(config: WshubConfig, log: Logger): Promise<Ba
       return { bus: new MemoryBus(), state: new MemoryState() }
     case 'redis': {
       const [{ RedisBus }, { RedisState }] = await Promise.all([import('./bus/redis.js'), import('./cluster/redis.js')])
-      return { bus: new RedisBus(redisTarget(cluster.redis), log), state: new RedisState(redisTarget(cluster.redis), cluster.prefix, log) }
+      return { bus: new RedisBus(redisTarget(cluster.redis), log), state: new BoundedState(new RedisState(redisTarget(cluster.redis), cluster.prefix, log), cluster.state_timeout_ms) }
     }
     case 'nats': {
       const [{ NatsBus }, { NatsState }] = await Promise.all([import('./bus/nats.js'), import('./cluster/nats.js')])
       return {
         bus: new NatsBus(cluster.nats.servers, log),
-        state: new NatsState(cluster.nats.servers, cluster.prefix, { jetstream: cluster.nats.jetstream, replicas: cluster.nats.replicas, log }),
+        state: new BoundedState(new NatsState(cluster.nats.servers, cluster.prefix, { jetstream: cluster.nats.jetstream, replicas: cluster.nats.replicas, log }), cluster.state_timeout_ms),
       }
     }
   }

@@ -61,6 +61,10 @@ export class ClusterLink {
   private registered = false
   /** Clients whose identity changed while the state could not take it: their records are written at the next resync. */
   private readonly unwritten = new Set<string>()
+  /** Writes missed since start: a resync clears `dirty` only if none was missed while it ran. */
+  private misses = 0
+  /** Per client, the last of its record writes (identity changes, its part of a resync), which run one after another. */
+  private readonly writing = new Map<string, Promise<unknown>>()
   private beating: Promise<void> | null = null
   private sweeping: Promise<void> | null = null
   private stopped = false
@@ -148,6 +152,19 @@ export class ClusterLink {
   stateMissed(err: unknown): void {
     if (!this.dirty) this.app.log.warn({ err: (err as Error)?.message }, 'cluster state write failed; repaired at the next heartbeat')
     this.dirty = true
+    this.misses++
+  }
+
+  /** Runs one write of a client's records after its earlier ones have settled. */
+  private serially<T>(clientId: string, write: () => Promise<T>): Promise<T> {
+    const before = this.writing.get(clientId)
+    const run = before === undefined ? write() : before.then(write, write)
+    const settled = run.catch(() => {})
+    this.writing.set(clientId, settled)
+    void settled.then(() => {
+      if (this.writing.get(clientId) === settled) this.writing.delete(clientId)
+    })
+    return run
   }
 
   /**
@@ -157,7 +174,8 @@ export class ClusterLink {
   async updateClient(conn: Connection): Promise<void> {
     let err: unknown
     try {
-      if (await this.app.state.updateClient(clientRecordOf(conn))) return
+      // The record as it is when the write runs: after a resync's write of this client, if one is under way.
+      if (await this.serially(conn.id, () => this.app.state.updateClient(clientRecordOf(conn)))) return
       // Gone meanwhile: nothing to write. Still open: the state missed its registration.
       if (conn.closeInfo !== null) return
       err = new Error(`the cluster state does not hold client ${conn.id}`)
@@ -170,9 +188,14 @@ export class ClusterLink {
 
   private async resync(known: boolean): Promise<void> {
     const unwritten = [...this.unwritten]
+    const misses = this.misses
     const report = await resyncNode(this.app.state, this.app.nodeId, () => this.localClients())
-    for (const id of unwritten) this.unwritten.delete(id)
-    this.dirty = false
+    // A write missed while the resync ran (an identity change the state refused) may be one
+    // the resync did not cover: leave it to the next beat's resync.
+    if (this.misses === misses) {
+      for (const id of unwritten) this.unwritten.delete(id)
+      this.dirty = false
+    }
     if (!this.registered && report.removed === 0) return
     this.app.log.info({ ...report, state_lost: this.registered && !known }, 'wrote this node back into the cluster state')
   }
@@ -189,10 +212,12 @@ export class ClusterLink {
         if (record !== null) records.push(record)
       }
       clients.push({
-        record: clientRecordOf(conn),
+        id: conn.id,
+        record: () => clientRecordOf(conn),
         rooms: records,
         isIn: (roomId) => conn.rooms.has(roomId),
         updated: this.unwritten.has(conn.id),
+        serially: (write) => this.serially(conn.id, write),
       })
     }
     return clients

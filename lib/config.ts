@@ -216,6 +216,7 @@ export interface WshubConfig {
     redis: { mode: 'standalone' | 'sentinel' | 'cluster'; url: string; sentinels: string[]; master_name: string; nodes: string[] }
     nats: { servers: string[]; jetstream: boolean; replicas: number }
     node_ttl_ms: number
+    state_timeout_ms: number
   }
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'; format: 'json' | 'pretty' }
   config: { watch: boolean }
@@ -308,6 +309,7 @@ const schema = {
       replicas: { doc: 'Copies JetStream keeps of the state buckets and the history stream (1..5, at most the servers of the NATS cluster); applies when they are first made.', format: 'nats-replicas', default: 1 },
     },
     node_ttl_ms: { doc: 'A node silent this long is dead; its members are removed.', format: 'positive-int', default: 15000 },
+    state_timeout_ms: { doc: 'A call to the cluster state (Redis or NATS) without an answer within this time fails: the client gets error 1003, a room message goes out without offset.', format: 'positive-int', default: 5000 },
   },
   log: {
     level: { doc: 'debug turns on per-frame logs.', format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },

@@ -68,6 +68,8 @@ export class Context<D = any, S extends object = {}, R extends ReplyTypes = Repl
   data: D
   /** The frame's `message_id`, or null: a request expects exactly one terminal reply. */
   readonly messageId: MessageId | null
+  /** `performance.now()` when the frame arrived; it may have waited behind its connection's earlier frames since. */
+  readonly receivedAt: number
   /** True once a reply to this request (reply, ack or error) has been sent. */
   replied: boolean
   /** The id of this frame's span: set by the trace middleware with `traceId`, null when the frame has no span. */
@@ -76,13 +78,14 @@ export class Context<D = any, S extends object = {}, R extends ReplyTypes = Repl
   private stateValue: State | null
   private logValue: Logger | null
 
-  constructor(app: ContextHost, client: Connection, type: string, data: D, messageId: MessageId | null) {
+  constructor(app: ContextHost, client: Connection, type: string, data: D, messageId: MessageId | null, receivedAt = performance.now()) {
     // The frame runner makes contexts with the app as their host (the only host outside unit tests).
     this.app = app as ContextApp & ContextHost
     this.client = client
     this.type = type
     this.data = data
     this.messageId = messageId
+    this.receivedAt = receivedAt
     this.replied = false
     this.traceValue = null
     this.spanId = null

@@ -64,7 +64,7 @@ export class FrameRunner {
     try {
       let next: Envelope | undefined = envelope
       while (next !== undefined && client.closeInfo === null) {
-        const ctx = new Context(app, client, next.type, next.data, next.messageId)
+        const ctx = new Context(app, client, next.type, next.data, next.messageId, next.receivedAt)
         // Not ctx.log: the trace middleware sets the trace id before the frame's logger is made.
         if (app.debug) app.log.debug({ client_id: client.id, message_type: next.type, message_id: next.messageId }, 'frame in')
         app.inFlight++

@@ -12,6 +12,8 @@ export interface Envelope {
   type: string
   data: unknown
   messageId: MessageId | null
+  /** `performance.now()` when the frame arrived (it may wait in its connection's backlog before it runs). */
+  receivedAt: number
 }
 
 const TYPE_PATTERN = /^[a-zA-Z0-9_.:-]{1,64}$/
@@ -83,7 +85,7 @@ export function validateEnvelope(raw: unknown): Envelope {
     throw new EnvelopeError(ErrorCode.InvalidMessageId, 'message_id must be an integer 1..2^53-1 or a string of 1..64 chars', null)
   }
   const data = frame.data
-  return { type, data: data === undefined ? null : data, messageId }
+  return { type, data: data === undefined ? null : data, messageId, receivedAt: performance.now() }
 }
 
 // Outbound encoding. `type` is written into the frame unescaped, so it is checked against

@@ -74,10 +74,12 @@ function closeAbusive(client: Connection): void {
 }
 
 /** Takes a token from a connection's bucket; resolves to 0, or the ms until one is free. */
-function take(bucket: ConnectionBucket, rate: number, burst: number): number {
-  const now = performance.now()
-  const tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) * rate) / 1000)
-  bucket.at = now
+// `now` is when the frame arrived, not when it runs: frames that waited behind a slow one
+// (the cluster state slow to answer) and then run in a burst were sent at a legal pace.
+// Frames of a connection run in arrival order, so `now` never goes back.
+function take(bucket: ConnectionBucket, rate: number, burst: number, now = performance.now()): number {
+  const tokens = Math.min(burst, bucket.tokens + (Math.max(0, now - bucket.at) * rate) / 1000)
+  bucket.at = Math.max(bucket.at, now)
   if (tokens >= 1) {
     bucket.tokens = tokens - 1
     return 0
@@ -121,7 +123,7 @@ export function rateLimit(options: RateLimitOptions = {}): Middleware {
   // with no promise of this step's own.
   const middleware: Middleware = function rateLimit(ctx: Context, next: Next): Promise<void> {
     const bucket = bucketOf(ctx.client)
-    const wait = limits.rate > 0 ? take(bucket, limits.rate, limits.burst) : 0
+    const wait = limits.rate > 0 ? take(bucket, limits.rate, limits.burst, ctx.receivedAt) : 0
     if (wait === 0 && (limits.userRate === 0 || ctx.client.userId === null)) {
       bucket.violations = 0
       return next()

@@ -11,6 +11,10 @@
  * instead, `runs` times each (default 3): the Redis Cluster master of the room's shard
  * killed, the Sentinel master killed, the NATS server a node is on killed. Writes
  * bench/results/faults-engines.json.
+ * `npm run faults -- --network [--backend redis|nats] [--fault <name>]`: the faults of the
+ * network between one node and its broker instead (test/support/network-faults.ts):
+ * partitions of 2 s and of 2 × the node TTL, 200 ms of added latency, a stalled
+ * connection; on Redis and on NATS. Writes bench/results/network-faults.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { startNats, startRedis, type Service } from '../../test/support/services.js'
@@ -20,6 +24,7 @@ import { NatsCluster } from '../../test/support/nats-cluster.js'
 import { backendFor, type Backend } from '../../test/support/backends.js'
 import type { ProcessCluster } from '../../test/support/cluster.js'
 import { runFault, type FaultName, type FaultReport } from '../../test/support/fault-scenarios.js'
+import { networkFaults, runNetworkFault, type NetworkCluster, type NetworkFault, type NetworkReport } from '../../test/support/network-faults.js'
 
 function backendOf(name: 'redis' | 'nats', service: Service): Backend {
   return { name, skip: false, service } as unknown as Backend
@@ -57,6 +62,35 @@ if (process.argv.includes('--engines')) {
   mkdirSync('bench/results', { recursive: true })
   writeFileSync(`bench/results/faults-engines${only.length === 1 ? `-${only[0]![0]}` : ''}.json`, `${JSON.stringify(reports, null, 2)}\n`)
   console.table(reports.map(({ backend, fault, sent, acked, refused, unrecorded, resumedMs, lostLive, lostAfterRecovery, duplicates, crashed }) => ({ backend, fault, sent, acked, refused, unrecorded, resumedMs: Math.round(resumedMs ?? -1), lostLive, lostAfterRecovery, duplicates, crashed })))
+  process.exit(0)
+}
+
+const flag = (name: string) => {
+  const at = process.argv.indexOf(`--${name}`)
+  return at === -1 ? null : process.argv[at + 1] ?? null
+}
+
+if (process.argv.includes('--network')) {
+  const backends = (flag('backend') ?? 'redis,nats').split(',') as Array<'redis' | 'nats'>
+  const faults = (flag('fault') ?? Object.keys(networkFaults).join(',')).split(',') as NetworkFault[]
+  const reports: NetworkReport[] = []
+  for (const name of backends) {
+    for (const fault of faults) {
+      const service = name === 'redis' ? await startRedis() : await startNats()
+      let cluster: NetworkCluster | null = null
+      try {
+        const report = await runNetworkFault(backendOf(name, service), fault, (c) => (cluster = c))
+        reports.push(report)
+        console.log(JSON.stringify(report))
+      } finally {
+        await (cluster as NetworkCluster | null)?.close()
+        await service.close()
+      }
+    }
+  }
+  mkdirSync('bench/results', { recursive: true })
+  writeFileSync('bench/results/network-faults.json', `${JSON.stringify(reports, null, 2)}\n`)
+  console.table(reports)
   process.exit(0)
 }
 

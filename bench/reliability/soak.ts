@@ -1,15 +1,16 @@
 /**
- * `npm run soak -- --minutes N [--clients C] [--sample-s S]`: steady mixed traffic on a
- * 2-node cluster over a Redis of its own (room messages with acks, pings, direct messages
- * across nodes, joins and leaves, and connection churn), while each node's RSS, heap and
- * event-loop delay p99 (prom-client's monitorEventLoopDelay gauge on GET /metrics) are
- * sampled every few seconds. Writes bench/results/soak-redis.{csv,svg,json} and prints
- * the least-squares slope of memory over time, in MB per hour.
+ * `npm run soak -- --minutes N [--bus redis|nats] [--clients C] [--sample-s S]`: steady
+ * mixed traffic on a 2-node cluster over a Redis or a NATS (JetStream) of its own (room
+ * messages with acks, pings, direct messages across nodes, joins and leaves, and
+ * connection churn), while each node's RSS, heap and event-loop delay p99 (prom-client's
+ * monitorEventLoopDelay gauge on GET /metrics) are sampled every few seconds. Writes
+ * bench/results/soak-<bus>.{csv,svg,json} and prints the least-squares slope of memory
+ * over time, in MB per hour.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import WebSocket from 'ws'
 import { spawnNode, type NodeProcess } from '../../test/support/process.js'
-import { startRedis, testPrefix } from '../../test/support/services.js'
+import { startNats, startRedis, testPrefix } from '../../test/support/services.js'
 import { numberFlag } from './args.js'
 import { slope, soakSvg, type Series } from './plot.js'
 
@@ -17,12 +18,18 @@ const minutes = numberFlag('minutes', 10)
 const perNode = numberFlag('clients', 40)
 const sampleS = numberFlag('sample-s', 5)
 const ROOMS = 8
+const busAt = process.argv.indexOf('--bus')
+const bus = busAt === -1 ? 'redis' : process.argv[busAt + 1]
+if (bus !== 'redis' && bus !== 'nats') {
+  console.error(`--bus takes redis or nats (got ${bus})`)
+  process.exit(2)
+}
 
-const redis = await startRedis()
+const server = bus === 'redis' ? await startRedis() : await startNats()
 const prefix = testPrefix()
 const env = (i: number) => ({
-  WSHUB_CLUSTER_BUS: 'redis',
-  WSHUB_CLUSTER_REDIS_URL: redis.url,
+  WSHUB_CLUSTER_BUS: bus,
+  ...(bus === 'redis' ? { WSHUB_CLUSTER_REDIS_URL: server.url } : { WSHUB_CLUSTER_NATS_SERVERS: server.url }),
   WSHUB_CLUSTER_PREFIX: prefix,
   WSHUB_CLUSTER_NODE_ID: `${prefix}n${i}`,
   WSHUB_ROOMS_HISTORY_SIZE: '50',
@@ -31,7 +38,7 @@ const env = (i: number) => ({
 const nodes: NodeProcess[] = []
 for (const i of [1, 2]) nodes.push(await spawnNode({ ...env(i), WSHUB_LOG_LEVEL: 'info' }))
 
-const stats = { sent: 0, acked: 0, delivered: 0, errors: 0, directs: 0, pings: 0, pongs: 0, reconnects: 0, latencies: [] as number[] }
+const stats = { sent: 0, acked: 0, delivered: 0, errors: 0, directs: 0, pings: 0, pongs: 0, reconnects: 0, latencies: [] as number[], errorsByCode: {} as Record<string, number>, errorSamples: [] as string[] }
 
 interface Member {
   socket: WebSocket
@@ -68,9 +75,13 @@ function connect(node: number): Promise<Member> {
         case 'pong':
           stats.pongs++
           break
-        case 'error':
+        case 'error': {
           stats.errors++
+          const key = `${f.data?.code}`
+          stats.errorsByCode[key] = (stats.errorsByCode[key] ?? 0) + 1
+          if (stats.errorSamples.length < 10) stats.errorSamples.push(`${f.data?.code} ${f.data?.message}`)
           break
+        }
       }
     })
     socket.once('error', reject)
@@ -124,6 +135,12 @@ async function scrape(node: NodeProcess): Promise<Record<string, number>> {
 }
 
 const rows: Array<{ t: number; node: number; rss_mb: number; heap_mb: number; loop_p99_ms: number; connections: number }> = []
+const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d
+// Written after every sample as well, so a run cut short still leaves its figures.
+const writeCsv = () => {
+  mkdirSync('bench/results', { recursive: true })
+  writeFileSync(`bench/results/soak-${bus}.csv`, ['t_s,node,rss_mb,heap_mb,loop_p99_ms,connections', ...rows.map((r) => [round(r.t, 1), r.node, round(r.rss_mb), round(r.heap_mb), round(r.loop_p99_ms), r.connections].join(','))].join('\n') + '\n')
+}
 const started = Date.now()
 while (Date.now() - started < minutes * 60_000) {
   await new Promise((r) => setTimeout(r, sampleS * 1000))
@@ -132,12 +149,12 @@ while (Date.now() - started < minutes * 60_000) {
     if (node.child.exitCode !== null || node.child.signalCode !== null) throw new Error(`node ${i + 1} died: ${node.stderr}`)
     rows.push({ t, node: i + 1, ...(await scrape(node)) } as never)
   }
+  writeCsv()
 }
 clearInterval(talk)
 clearInterval(churn)
 await new Promise((r) => setTimeout(r, 2000))
 
-const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d
 const per = (node: number, key: 'rss_mb' | 'heap_mb' | 'loop_p99_ms') => rows.filter((r) => r.node === node).map((r) => [r.t, r[key]] as [number, number])
 // Warm-up (JIT, buffers, the first rooms) is left out of the slope: the first minute, or the first tenth of a short run.
 const warm = Math.min(60, (minutes * 60) / 10)
@@ -146,9 +163,10 @@ const mbPerHour = (points: Array<[number, number]>) => round(slope(points.filter
 const secondHalf = (points: Array<[number, number]>) => round(slope(points.filter(([t]) => t >= (minutes * 60) / 2)) * 3600)
 const sorted = stats.latencies.slice().sort((a, b) => a - b)
 const summary = {
+  bus,
   minutes,
   clients: perNode * 2,
-  traffic: { room_messages_sent: stats.sent, acks: stats.acked, deliveries: stats.delivered, direct_messages_received: stats.directs, pings: stats.pings, pongs: stats.pongs, errors: stats.errors, reconnects: stats.reconnects },
+  traffic: { room_messages_sent: stats.sent, acks: stats.acked, deliveries: stats.delivered, direct_messages_received: stats.directs, pings: stats.pings, pongs: stats.pongs, errors: stats.errors, errors_by_code: stats.errorsByCode, error_samples: stats.errorSamples, reconnects: stats.reconnects },
   delivery_latency_ms: { p50: sorted[Math.floor(sorted.length * 0.5)], p99: sorted[Math.floor(sorted.length * 0.99)], max: sorted[sorted.length - 1] },
   nodes: [1, 2].map((n) => {
     const rss = per(n, 'rss_mb')
@@ -163,16 +181,15 @@ const summary = {
   }),
 }
 
-mkdirSync('bench/results', { recursive: true })
-writeFileSync('bench/results/soak-redis.csv', ['t_s,node,rss_mb,heap_mb,loop_p99_ms,connections', ...rows.map((r) => [round(r.t, 1), r.node, round(r.rss_mb), round(r.heap_mb), round(r.loop_p99_ms), r.connections].join(','))].join('\n') + '\n')
+writeCsv()
 const colors = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e']
 const memory: Series[] = [1, 2].flatMap((n) => [
   { name: `node ${n} RSS`, color: colors[(n - 1) * 2]!, points: per(n, 'rss_mb') },
   { name: `node ${n} heap used`, color: colors[(n - 1) * 2 + 1]!, points: per(n, 'heap_mb') },
 ])
 const loop: Series[] = [1, 2].map((n) => ({ name: `node ${n}`, color: colors[(n - 1) * 2]!, points: per(n, 'loop_p99_ms') }))
-writeFileSync('bench/results/soak-redis.svg', soakSvg(`wshub soak: 2 nodes on Redis, ${perNode * 2} clients, ${minutes} min`, memory, loop))
-writeFileSync('bench/results/soak-redis.json', `${JSON.stringify(summary, null, 2)}\n`)
+writeFileSync(`bench/results/soak-${bus}.svg`, soakSvg(`wshub soak: 2 nodes on ${bus === 'redis' ? 'Redis' : 'NATS'}, ${perNode * 2} clients, ${minutes} min`, memory, loop))
+writeFileSync(`bench/results/soak-${bus}.json`, `${JSON.stringify(summary, null, 2)}\n`)
 console.log(JSON.stringify(summary, null, 2))
 
 for (const m of members) m.socket.terminate()
@@ -180,4 +197,4 @@ for (const node of nodes) {
   node.child.kill('SIGTERM')
   await node.exited
 }
-await redis.close()
+await server.close()

@@ -130,6 +130,46 @@ function keyOf(target: RedisTarget | string): string {
   return target.mode === 'sentinel' ? 'cluster.redis.sentinels' : 'cluster.redis.nodes'
 }
 
+/**
+ * Pings a connection every `everyMs` while it is ready; one without an answer within
+ * `timeoutMs` is silent (a frozen server, or a link that stalled: no RST, no FIN, so the
+ * socket itself never says) and is dropped and made again, `onSilent` first. Without it
+ * a stalled link leaves the connection stuck for good: a command timeout fails the
+ * command, not the connection, and a subscriber connection waits for messages forever.
+ * A subscribed connection may PING too. Returns the function that stops the watch.
+ *
+ * @example
+ * ```ts
+ * const stop = watchSilence(redis, 1000, 2000, () => log.warn('redis went silent'))
+ * ```
+ */
+export function watchSilence(redis: RedisClient, everyMs: number, timeoutMs: number, onSilent?: () => void): () => void {
+  let waiting = false
+  const timer = setInterval(() => {
+    if (waiting || redis.status !== 'ready') return
+    waiting = true
+    let settled = false
+    const silent = () => {
+      if (settled) return
+      settled = true
+      waiting = false
+      clearTimeout(deadline)
+      if (redis.status !== 'ready') return
+      onSilent?.()
+      redis.disconnect(true)
+    }
+    const deadline = setTimeout(silent, timeoutMs)
+    redis.ping().then(() => {
+      if (settled) return
+      settled = true
+      waiting = false
+      clearTimeout(deadline)
+    }, silent)
+  }, everyMs)
+  timer.unref()
+  return () => clearInterval(timer)
+}
+
 /** Connects, or throws an error that names the config key to check. */
 export async function connectRedis(redis: RedisClient, what: string, target: RedisTarget | string = 'standalone'): Promise<void> {
   try {

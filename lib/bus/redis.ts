@@ -13,14 +13,16 @@
  * subjects again on the master that owns it after a failover.
  */
 import { EventEmitter } from 'node:events'
-import { connectRedis, openRedis, type RedisClient, type RedisTarget } from './redis-client.js'
+import { connectRedis, openRedis, watchSilence, type RedisClient, type RedisTarget } from './redis-client.js'
 import type { Logger } from 'pino'
 import type { Bus, BusStatus } from './bus.js'
 
 type Handler = (payload: Buffer) => void
 
-/** How often the publisher connection is pinged, to notice a server that stopped answering. */
+/** How often each connection is pinged, to notice a server or a link that stopped answering. */
 const PING_EVERY_MS = 1000
+/** A ping without an answer this long marks its connection silent: it is made again. */
+const PING_TIMEOUT_MS = 2000
 
 export class RedisBus extends EventEmitter implements Bus {
   status: BusStatus = 'down'
@@ -36,7 +38,7 @@ export class RedisBus extends EventEmitter implements Bus {
   /** The last ping went unanswered: down until the publisher is ready again. */
   private silent = false
   private closed = false
-  private pinger: NodeJS.Timeout | null = null
+  private watches: Array<() => void> = []
 
   /**
    * @example
@@ -99,8 +101,19 @@ export class RedisBus extends EventEmitter implements Bus {
       throw err
     }
     if (this.status !== 'up') await this.until('up')
-    this.pinger = setInterval(() => this.ping(), PING_EVERY_MS)
-    this.pinger.unref()
+    // The status goes down at once: a socket to a frozen peer may take long to report its close.
+    this.watches = [
+      watchSilence(this.pub, PING_EVERY_MS, PING_TIMEOUT_MS, () => {
+        this.silent = true
+        this.refresh()
+      }),
+      // The subscriber too: on a stalled link it would wait for messages (and its own
+      // SUBSCRIBE answers) forever, while the publisher, made again, says all is well.
+      watchSilence(this.sub, PING_EVERY_MS, PING_TIMEOUT_MS, () => {
+        this.subscribed = false
+        this.refresh()
+      }),
+    ]
   }
 
   async publish(subject: string, payload: Buffer): Promise<void> {
@@ -147,7 +160,7 @@ export class RedisBus extends EventEmitter implements Bus {
 
   async close(): Promise<void> {
     this.closed = true
-    if (this.pinger) clearInterval(this.pinger)
+    for (const stop of this.watches) stop()
     this.handlers.clear()
     this.pub.disconnect()
     this.sub.disconnect()
@@ -172,18 +185,6 @@ export class RedisBus extends EventEmitter implements Bus {
       // Retried on the next reconnect; the status stays down meanwhile.
     }
     this.refresh()
-  }
-
-  private ping(): void {
-    if (this.pub.status !== 'ready') return
-    // A server that stopped answering (not closed) is found by the command timeout. The
-    // status goes down now: a socket to a frozen peer may take long to report its close.
-    this.pub.ping().catch(() => {
-      if (this.closed || this.pub.status !== 'ready') return
-      this.silent = true
-      this.refresh()
-      this.pub.disconnect(true)
-    })
   }
 
   private refresh(): void {

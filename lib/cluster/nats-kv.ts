@@ -4,7 +4,7 @@
  * how every read-modify-write of the state stays atomic across nodes.
  */
 import type { JetStreamManager } from '@nats-io/jetstream'
-import type { KV, KvEntry } from '@nats-io/kv'
+import type { Bucket, KV, KvEntry } from '@nats-io/kv'
 import type { MemberRecord, RoomRecord } from './state.js'
 
 /** A room in the state bucket: its record and members in one document, so one revision check covers both. */
@@ -63,11 +63,19 @@ export async function forget(jsm: JetStreamManager, bucket: string, keys: string
   await Promise.all(keys.map((key) => jsm.streams.purge(`KV_${bucket}`, { filter: `$KV.${bucket}.${key}` })))
 }
 
-/** Every key under a filter. */
+/**
+ * Every key under a filter, with delete markers (a key whose last write was a delete is
+ * listed; its value reads as null), from one request: the subjects the bucket's stream
+ * holds. Not `kv.keys()`, whose consumer ends on a message with nothing pending after it
+ * or else on an idle heartbeat: a key purged between its count and its delivery (a client
+ * leaving) left it waiting for the heartbeat, 5 s, and 30 s once a freeze of the server
+ * had made it start over; and it could answer without keys that were there.
+ */
 export async function listKeys(kv: KV, filter: string): Promise<string[]> {
-  const keys: string[] = []
-  for await (const key of await kv.keys(filter)) keys.push(key)
-  return keys
+  const bucket = kv as Bucket
+  const prefix = bucket.fullKeyName('')
+  const info = await bucket.jsm.streams.info(bucket.stream, { subjects_filter: bucket.fullKeyName(filter) })
+  return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length))
 }
 
 function isConflict(err: unknown): boolean {

@@ -9,12 +9,19 @@
  * unknown and writes itself back. Then it removes the node's members room by room (each
  * a revision-checked update, so with several sweepers each removal is reported once),
  * its clients, and last the mark: a sweeper that dies midway leaves the mark for the next.
+ *
+ * A beat is revision-checked too: one that read the record before the mark must not write
+ * over it (it would report the node known while its members are removed, and the node
+ * would never write them back). A node that beat after the mark may write itself back
+ * while the sweeper is still removing what it held: the mark's revision is then gone, and
+ * the sweeper flags the record `rewrite`, so the node's next beat reports it unknown and
+ * it writes itself back once more.
  */
 import type { KV } from '@nats-io/kv'
 import { compareAndSet, listKeys, token, untoken, valueOf, type RoomDoc } from './nats-kv.js'
 import type { MemberRecord, NodeRecord } from './state.js'
 
-type NodeDoc = NodeRecord & { ttl: number; dead?: true }
+type NodeDoc = NodeRecord & { ttl: number; dead?: true; rewrite?: true }
 
 export class NatsNodes {
   /** @param forget removes keys with no trace (see `forget` in nats-kv.ts). */
@@ -22,14 +29,12 @@ export class NatsNodes {
 
   /** Resolves to whether the state knew the node alive before this beat. */
   async heartbeat(kv: KV, node: NodeRecord, ttlMs: number): Promise<boolean> {
-    const key = `n.${token(node.node_id)}`
-    const before = valueOf<NodeDoc>(await kv.get(key))
-    await kv.put(key, JSON.stringify({ ...node, ttl: ttlMs }))
-    return before !== null && before.dead !== true
+    const next: NodeDoc = { ...node, ttl: ttlMs }
+    return compareAndSet<NodeDoc, boolean>(kv, `n.${token(node.node_id)}`, (before) => ({ next, result: before !== null && before.dead !== true && before.rewrite !== true }))
   }
 
   async live(kv: KV): Promise<NodeRecord[]> {
-    return (await this.entries(kv)).filter((n) => n.alive).map(({ doc: { ttl: _ttl, dead: _dead, ...node } }) => node)
+    return (await this.entries(kv)).filter((n) => n.alive).map(({ doc: { ttl: _ttl, dead: _dead, rewrite: _rewrite, ...node } }) => node)
   }
 
   async sweep(kv: KV): Promise<Array<{ room: string; member: MemberRecord }>> {
@@ -57,7 +62,9 @@ export class NatsNodes {
     for (const { id, revision } of dead) {
       const node = token(id)
       await this.forget([...(await listKeys(kv, `c.${node}.>`)), ...(await listKeys(kv, `cr.${node}.>`)), ...(await listKeys(kv, `u.*.${node}.>`))])
-      await kv.delete(`n.${node}`, { previousSeq: revision }).catch(() => {})
+      const deleted = await kv.delete(`n.${node}`, { previousSeq: revision }).then(() => true, () => false)
+      // It beat after the mark (or the delete failed): what it wrote back since may be gone with the rest.
+      if (!deleted) await compareAndSet<NodeDoc, void>(kv, `n.${node}`, (doc) => (doc === null || doc.dead === true ? { result: undefined } : { next: { ...doc, rewrite: true }, result: undefined }))
     }
     return removed
   }

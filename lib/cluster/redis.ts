@@ -34,7 +34,7 @@
  * Cluster too; the bus, the per-message load, spreads over the shards.
  */
 import type { Logger } from 'pino'
-import { connectRedis, isRedisUnreachable, openRedis, type RedisClient, type RedisTarget } from '../bus/redis-client.js'
+import { connectRedis, isRedisUnreachable, openRedis, watchSilence, type RedisClient, type RedisTarget } from '../bus/redis-client.js'
 import * as scripts from './redis-scripts.js'
 import {
   MissingRoomError, StateUnavailableError,
@@ -52,6 +52,7 @@ export class RedisState implements ClusterState {
   private readonly script: Record<keyof typeof scripts, Script>
   /** The offset epoch this node knows (redis-scripts.ts, `epochOf`); null until it has asked. */
   private epoch: string | null = null
+  private stopWatch: () => void = () => {}
 
   /**
    * @example
@@ -84,6 +85,8 @@ export class RedisState implements ClusterState {
     // never knew it (one starting now) writes 0 and makes counters from there. A failure
     // costs nothing: every append checks the epoch in the same step.
     this.redis.on('ready', () => void this.learnEpoch().catch(() => {}))
+    // A stalled link fails each command after the command timeout but keeps the connection: make it again.
+    this.stopWatch = watchSilence(this.redis, 1000, 2000)
   }
 
   // One connection answers in order and the epoch only moves forward: the last answer is the latest.
@@ -92,6 +95,7 @@ export class RedisState implements ClusterState {
   }
 
   async close(): Promise<void> {
+    this.stopWatch()
     this.redis.disconnect()
   }
 

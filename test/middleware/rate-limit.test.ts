@@ -39,6 +39,29 @@ describe('rateLimit per connection', () => {
       assert.equal((await client.request('ping')).message_type, 'pong')
     }))
 
+  it('counts frames by when they arrived, not by when they run after waiting behind a slow one', () =>
+    withNode({ rate_limit: { per_connection: { rate: 10, burst: 3 } } }, async (node) => {
+      // The first frame holds the connection's chain (as a cluster state slow to answer
+      // would) while the client goes on at 5 frames/s, half its limit; then the backlog
+      // runs at once. Counted when they run, all but the burst got 1005 (and with enough
+      // of them the connection was closed with 1008).
+      let release!: () => void
+      const held = new Promise<void>((resolve) => (release = resolve))
+      node.app.route('hold', async (ctx) => {
+        await held
+        ctx.reply('held', {})
+      })
+      const client = await node.connect()
+      const answers: Array<Promise<unknown>> = [client.request('hold', {}, 'hold-1', 20_000)]
+      for (let i = 0; i < 12; i++) {
+        await sleep(200)
+        answers.push(client.request('ping', {}, `p-${i}`, 20_000))
+      }
+      release()
+      const frames = (await Promise.all(answers)) as Array<{ message_type: string; data: { code?: number } }>
+      assert.deepEqual(frames.map((f) => f.message_type), ['held', ...Array(12).fill('pong')], JSON.stringify(frames.filter((f) => f.message_type === 'error')))
+    }))
+
   it('keeps one bucket per connection', () =>
     withNode({ rate_limit: { per_connection: { rate: 1, burst: 1 } } }, async (node) => {
       const first = await node.connect()

@@ -2,7 +2,7 @@
  * Clusters for integration tests: several real `wshub` processes (spawnNode) or several
  * in-process apps (startNode), joined by a real Redis or NATS started for the test file.
  */
-import { spawnNode, type NodeProcess } from './process.js'
+import { spawnNode, stopNode, STOP_WAIT_MS, type NodeProcess } from './process.js'
 import { startNode, type TestNode } from './node.js'
 import { TestClient } from './ws-client.js'
 import type { Backend } from './backends.js'
@@ -14,7 +14,7 @@ export interface ProcessCluster {
   prefix: string
   /** A client of node `i`; closed by `close()`. */
   connect(i: number): Promise<TestClient>
-  /** Stops every node still running (SIGTERM, by PID) and closes the clients. */
+  /** Stops every node still running (SIGTERM, by PID) and closes the clients; a node not gone within STOP_WAIT_MS is killed and the close fails. */
   close(): Promise<void>
 }
 
@@ -47,9 +47,9 @@ export async function spawnCluster(backend: Backend, count: number, env: Record<
   const prefix = testPrefix()
   const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => spawnNode(clusterEnv(backend, prefix, `${prefix}n${i + 1}`, { ...env, ...nodeEnv?.(i) }))))
   const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected')
-  if (failed) {
-    // The nodes that did start would outlive the failed hook and keep the test file running.
-    for (const s of started) if (s.status === 'fulfilled') s.value.child.kill('SIGKILL')
+  if (failed !== undefined) {
+    // The nodes that did start would keep the test process alive for good: stop them first.
+    await Promise.all(started.flatMap((s) => (s.status === 'fulfilled' ? [stopNode(s.value)] : [])))
     throw failed.reason
   }
   const nodes = started.map((s) => (s as PromiseFulfilledResult<NodeProcess>).value)
@@ -64,13 +64,8 @@ export async function spawnCluster(backend: Backend, count: number, env: Record<
     },
     async close() {
       for (const c of clients) c.socket.terminate()
-      await Promise.all(
-        nodes.map(async (node) => {
-          if (node.child.exitCode !== null || node.child.signalCode !== null) return
-          node.child.kill('SIGTERM')
-          await node.exited
-        }),
-      )
+      const stuck = await Promise.all(nodes.map((node) => stopNode(node)))
+      if (stuck.some(Boolean)) throw new Error(`node ${stuck.indexOf(true) + 1} did not exit within ${STOP_WAIT_MS / 1000} s of SIGTERM (killed)`)
     },
   }
 }

@@ -136,11 +136,12 @@ export async function runFault(backend: Backend, fault: FaultName, onCluster: (c
     await killed.start()
     if (backend.engine instanceof NatsCluster) await backend.engine.waitJetStream()
   }
-  const members = async () => ((await s.request('room_members', { room_id: room })).data.members ?? []).map((m: { client_id: string }) => m.client_id) as string[]
+  const members = async () => ((await s.request('room_members', { room_id: room }, undefined, 10_000)).data.members ?? []).map((m: { client_id: string }) => m.client_id) as string[]
   let membersBack = false
   const end = Date.now() + 20_000
   while (!membersBack && Date.now() < end) {
-    // A state still failing over may answer late or not at all: ask again.
+    // A state still failing over may answer late or not at all (a request that times out
+    // while the state recovers is asked again, not a failed run).
     const ids = await members().catch(() => [] as string[])
     membersBack = receivers.every((r) => ids.includes(r.client.id))
     if (!membersBack) await sleep(100)

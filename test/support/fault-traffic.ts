@@ -7,6 +7,9 @@
  */
 import type { TestClient } from './ws-client.js'
 
+/** How long a request of the recovery waits for its answer: longer than a state call may take (5 s). */
+const RECOVER_WAIT_MS = 15_000
+
 /** One receiver's view of the room. */
 export class Receiver {
   /** seq → how many times it arrived live. */
@@ -68,10 +71,11 @@ export class Receiver {
   /** Joins again with `since` (leaving first when `rejoin` and still a member): the replay fills its gap. */
   async recover(acked: Iterable<number>, leaveFirst: boolean, unrecorded: ReadonlySet<number> = new Set()): Promise<void> {
     const since = this.resumeOffset(acked, unrecorded)
-    if (leaveFirst) await this.client.request('leave_room', { room_id: this.room })
+    // Right after a fault the state may be slow to answer (each call is bounded by cluster.state_timeout_ms, 5 s): wait past that.
+    if (leaveFirst) await this.client.request('leave_room', { room_id: this.room }, undefined, RECOVER_WAIT_MS)
     this.replaying = true
     try {
-      const joined = await this.client.request('join_room', since >= 0 ? { room_id: this.room, since } : { room_id: this.room }, `recover-${Date.now()}-${Math.random()}`)
+      const joined = await this.client.request('join_room', since >= 0 ? { room_id: this.room, since } : { room_id: this.room }, `recover-${Date.now()}-${Math.random()}`, RECOVER_WAIT_MS)
       if (joined.message_type !== 'room_joined') throw new Error(`rejoin failed: ${JSON.stringify(joined)}`)
       this.recovered = joined.data.recovered ?? null
     } finally {
@@ -111,6 +115,8 @@ export class Receiver {
 export class Sender {
   readonly acked = new Set<number>()
   readonly failed = new Set<number>()
+  /** The error codes of the failed ones: code → count. */
+  readonly errorCodes: Record<string, number> = {}
   /** performance.now() when each seq was sent. */
   readonly sentAt = new Map<number, number>()
   private seq = 0
@@ -130,7 +136,11 @@ export class Sender {
       if (typeof f.request_id !== 'string' || !f.request_id.startsWith('m-')) return
       const seq = Number(f.request_id.slice(2))
       if (f.message_type === 'ack') this.acked.add(seq)
-      else this.failed.add(seq)
+      else {
+        this.failed.add(seq)
+        const code = `${f.data?.code}`
+        this.errorCodes[code] = (this.errorCodes[code] ?? 0) + 1
+      }
     })
   }
 
@@ -145,6 +155,8 @@ export class Sender {
       this.sentAt.set(seq, performance.now())
       this.client.send({ message_type: 'room_message', data: { room_id: this.room, content: { seq } }, message_id: `m-${seq}` })
     }, periodMs)
+    // A run that fails before stop() must not keep its test process alive forever.
+    this.timer.unref()
   }
 
   /** Stops and waits up to `graceMs` for the answers of what is in flight. */

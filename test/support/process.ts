@@ -69,16 +69,34 @@ export async function spawnNode(env: Record<string, string>, args: string[] = []
     },
   }
   child.stderr!.on('data', (c: Buffer) => (proc.stderr += c.toString()))
-  try {
-    // A bound for a node that never starts, not a figure: generous for a loaded machine.
-    const listening = await proc.waitForLog((l) => l.msg === 'listening', 30_000)
-    proc.port = listening.port as number
-    return proc
-  } catch (err) {
-    // The caller never gets the process to stop: stop it here, or it keeps the test file alive.
-    child.kill('SIGKILL')
+  // A bound for a node that never starts, not a figure: generous for a loaded machine.
+  // A node that did not come up in time is killed: left running, it would keep the test process alive for good.
+  const listening = await proc.waitForLog((l) => l.msg === 'listening', 30_000).catch(async (err) => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL')
+      await proc.exited
+    }
     throw err
+  })
+  proc.port = listening.port as number
+  return proc
+}
+
+/** A drain takes at most 10 + 3 + 1 s (lib/shutdown.ts) and leaving the cluster a bounded state call. */
+export const STOP_WAIT_MS = 25_000
+
+/** SIGTERM, and SIGKILL if it has not exited in time; resolves to whether it had to be killed. */
+export async function stopNode(node: NodeProcess): Promise<boolean> {
+  if (node.child.exitCode !== null || node.child.signalCode !== null) return false
+  node.child.kill('SIGTERM')
+  let timer: NodeJS.Timeout | undefined
+  const stuck = await Promise.race([node.exited.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), STOP_WAIT_MS)))])
+  clearTimeout(timer)
+  if (stuck) {
+    node.child.kill('SIGKILL')
+    await node.exited
   }
+  return stuck
 }
 
 /** Runs the CLI to its end (for start-up failures); resolves with the exit code and output. */

@@ -77,10 +77,10 @@ export class TestClient {
     this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame))
   }
 
-  /** Sends a request with a fresh integer `message_id` and resolves to the frame answering it. */
-  request(type: string, data?: unknown, messageId: number | string = ++this.counter): Promise<Frame> {
+  /** Sends a request with a fresh integer `message_id` and resolves to the frame answering it (within `timeoutMs`). */
+  request(type: string, data?: unknown, messageId: number | string = ++this.counter, timeoutMs = 3000): Promise<Frame> {
     this.send({ message_type: type, data, message_id: messageId })
-    return this.next((f) => f.request_id === messageId)
+    return this.next((f) => f.request_id === messageId, timeoutMs)
   }
 
   /** Resolves with the close code once the socket is closed. */

@@ -37,7 +37,7 @@ class Host extends EventEmitter<AppEvents> implements FrameHost {
   async sendTo(): Promise<void> {}
 }
 
-const frame = (type: string, messageId: number | null, data: unknown = null) => ({ type, data, messageId })
+const frame = (type: string, messageId: number | null, data: unknown = null) => ({ type, data, messageId, receivedAt: performance.now() })
 
 describe('FrameRunner without an Application', () => {
   it('runs the frames of one connection in arrival order, one at a time, and acks a request the handler did not answer', async () => {

@@ -6,10 +6,12 @@ import type { RoomRecord } from '../../lib/cluster/state.js'
 
 const room = (id: string, max_clients = 0): RoomRecord => ({ id, name: id, max_clients, presence_events: true, created_at: 1 })
 const local = (client_id: string, rooms: RoomRecord[], user_id: string | null = null, updated = false): LocalClient => ({
-  record: { client_id, user_id, node_id: client_id.split('.')[0]!, connected_at: 1 },
+  id: client_id,
+  record: () => ({ client_id, user_id, node_id: client_id.split('.')[0]!, connected_at: 1 }),
   rooms,
   isIn: (id) => rooms.some((r) => r.id === id),
   updated,
+  serially: (write) => write(),
 })
 
 describe('resyncNode', () => {
