@@ -12,7 +12,7 @@ import type { IncomingMessage } from 'node:http'
 import { constants, deflateRawSync } from 'node:zlib'
 import type { PerMessageDeflateOptions, WebSocket } from 'ws'
 import type { WshubConfig } from './config.js'
-import type { SharedFrame } from './shared-frame.js'
+import { allocFrame, type SharedFrame } from './shared-frame.js'
 
 /** A compressed server frame: FIN, RSV1 (compressed), opcode 1 (text). */
 const FIN_RSV1_TEXT = 0xc1
@@ -111,17 +111,7 @@ export class Compression {
 export function deflateFrame(payload: Buffer, windowBits: number): Buffer {
   const flushed = deflateRawSync(payload, { windowBits, memLevel: MEM_LEVEL, finishFlush: constants.Z_SYNC_FLUSH })
   const length = flushed.length - 4
-  const headerLength = length < 126 ? 2 : length < 65536 ? 4 : 10
-  const bytes = Buffer.allocUnsafe(headerLength + length)
-  bytes[0] = FIN_RSV1_TEXT
-  if (headerLength === 2) bytes[1] = length
-  else if (headerLength === 4) {
-    bytes[1] = 126
-    bytes.writeUInt16BE(length, 2)
-  } else {
-    bytes[1] = 127
-    bytes.writeBigUInt64BE(BigInt(length), 2)
-  }
-  flushed.copy(bytes, headerLength, 0, length)
+  const bytes = allocFrame(FIN_RSV1_TEXT, length)
+  flushed.copy(bytes, bytes.length - length, 0, length)
   return bytes
 }

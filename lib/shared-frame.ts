@@ -14,6 +14,26 @@
 /** A server frame: FIN set, opcode 1 (text), unmasked (RFC 6455 section 5.2). */
 const FIN_TEXT = 0x81
 
+/**
+ * A buffer for one unmasked server frame of `length` payload bytes, its header written
+ * (`firstByte`: FIN, RSV1 and the opcode); the payload goes after the header, at
+ * `buffer.length - length`.
+ */
+export function allocFrame(firstByte: number, length: number): Buffer {
+  const headerLength = length < 126 ? 2 : length < 65536 ? 4 : 10
+  const bytes = Buffer.allocUnsafe(headerLength + length)
+  bytes[0] = firstByte
+  if (headerLength === 2) bytes[1] = length
+  else if (headerLength === 4) {
+    bytes[1] = 126
+    bytes.writeUInt16BE(length, 2)
+  } else {
+    bytes[1] = 127
+    bytes.writeBigUInt64BE(BigInt(length), 2)
+  }
+  return bytes
+}
+
 export class SharedFrame {
   /** The envelope's bytes (a view into `wire`): what `frame_out` and the history see. */
   readonly payload: Buffer
@@ -24,17 +44,8 @@ export class SharedFrame {
 
   constructor(envelope: string) {
     const length = Buffer.byteLength(envelope)
-    const headerLength = length < 126 ? 2 : length < 65536 ? 4 : 10
-    const bytes = Buffer.allocUnsafe(headerLength + length)
-    bytes[0] = FIN_TEXT
-    if (headerLength === 2) bytes[1] = length
-    else if (headerLength === 4) {
-      bytes[1] = 126
-      bytes.writeUInt16BE(length, 2)
-    } else {
-      bytes[1] = 127
-      bytes.writeBigUInt64BE(BigInt(length), 2)
-    }
+    const bytes = allocFrame(FIN_TEXT, length)
+    const headerLength = bytes.length - length
     bytes.write(envelope, headerLength, 'utf8')
     this.wire = [bytes]
     this.payload = bytes.subarray(headerLength)

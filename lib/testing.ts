@@ -32,10 +32,11 @@ export interface SentFrame {
   timestamp?: number
 }
 
-/** A stand-in for a `ws` socket that records what is sent to it. */
-class RecordingSocket extends EventEmitter {
+/** A stand-in for a `ws` socket that records what is sent to it (and how it was closed). */
+export class RecordingSocket extends EventEmitter {
   readyState = 1
   bufferedAmount = 0
+  isPaused = false
   readonly sent: SentFrame[] = []
   closed: { code: number; reason: string } | null = null
   send(data: string | Buffer): void {

@@ -5,7 +5,8 @@
 import { EventEmitter } from 'node:events'
 import type { WebSocket } from 'ws'
 import { Connection, type ConnectionHost, type Identity } from '../../lib/connection.js'
-import { SharedFrame } from '../../lib/shared-frame.js'
+import { RecordingSocket } from '../../lib/testing.js'
+import type { SharedFrame } from '../../lib/shared-frame.js'
 import type { AppEvents } from '../../lib/events.js'
 import { pino } from 'pino'
 import { MemoryBus, type MemoryHub } from '../../lib/bus/memory.js'
@@ -16,28 +17,7 @@ import { resolveConfig, type WshubConfig } from '../../lib/config.js'
 import { Delivery } from '../../lib/delivery.js'
 import { Rooms } from '../../lib/rooms.js'
 
-/** A stand-in for a `ws` socket: records the frames it is sent (parsed) and how it was closed. */
-export class RecordingSocket extends EventEmitter {
-  readyState = 1
-  bufferedAmount = 0
-  isPaused = false
-  readonly sent: Array<Record<string, any>> = []
-  closed: { code: number; reason: string } | null = null
-  send(data: string | Buffer): void {
-    this.sent.push(JSON.parse(data.toString()))
-  }
-  // Fan-outs hand ws's sender a frame already framed (lib/shared-frame.ts).
-  readonly _sender = { sendFrame: (list: readonly Buffer[]) => this.send(SharedFrame.payloadOf(list[0]!)) }
-  close(code: number, reason: string): void {
-    this.readyState = 3
-    this.closed = { code, reason }
-  }
-  terminate(): void {
-    this.readyState = 3
-    this.closed ??= { code: 1006, reason: '' }
-  }
-  ping(): void {}
-}
+export { RecordingSocket }
 
 const host: ConnectionHost = { maxBufferedBytes: Number.POSITIVE_INFINITY, onSlowConsumer() {} }
 

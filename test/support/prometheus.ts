@@ -7,11 +7,11 @@
  * WSHUB_TEST_REQUIRE_SERVICES=1, where they fail instead (as services.ts does).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { delimiter, join } from 'node:path'
+import { join } from 'node:path'
 import yaml from 'js-yaml'
-import { freePort } from './services.js'
+import { findExecutable, freePort } from './services.js'
 
 const INSTALL_HINT = 'apt-get install -y prometheus'
 
@@ -22,14 +22,7 @@ process.once('exit', () => {
 
 /** The path of the prometheus binary, or null when it is not installed. */
 export function findPrometheus(): string | null {
-  const candidates = process.env.WSHUB_TEST_PROMETHEUS ? [process.env.WSHUB_TEST_PROMETHEUS] : (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'prometheus'))
-  for (const path of candidates) {
-    try {
-      accessSync(path, constants.X_OK)
-      return path
-    } catch {}
-  }
-  return null
+  return findExecutable('prometheus', 'WSHUB_TEST_PROMETHEUS')
 }
 
 /** The `skip` option for a suite that needs Prometheus; throws under WSHUB_TEST_REQUIRE_SERVICES=1 when it is missing. */

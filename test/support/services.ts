@@ -25,7 +25,12 @@ const installHint = 'apt-get install -y redis-server nats-server'
 /** The path of a service's binary, or null when it is not installed. */
 export function findBinary(service: ServiceName): string | null {
   const { env, name } = binaries[service]
-  const candidates = process.env[env] ? [process.env[env]!] : [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin'].map((dir) => join(dir, name))
+  return findExecutable(name, env)
+}
+
+/** The path of an executable named `name` (or the one `envVar` names), on PATH or in the sbin folders; null when there is none. */
+export function findExecutable(name: string, envVar: string): string | null {
+  const candidates = process.env[envVar] ? [process.env[envVar]!] : [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin'].map((dir) => join(dir, name))
   for (const path of candidates) {
     try {
       accessSync(path, constants.X_OK)

@@ -57,7 +57,9 @@ describe('WsServer without an Application', () => {
       assert.deepEqual([record?.user_id, record?.node_id], ['ann', 'n1'])
       assert.deepEqual(connected, [client.id])
       assert.deepEqual((await client.request('hello', { x: 1 }, 5)).data, 'hello')
-      assert.deepEqual(host.dispatched, [[client.id, { type: 'hello', data: { x: 1 }, messageId: 5 }]])
+      // receivedAt: when the frame arrived (the rate limit counts by it).
+      assert.deepEqual(host.dispatched, [[client.id, { type: 'hello', data: { x: 1 }, messageId: 5, receivedAt: host.dispatched[0]?.[1].receivedAt }]])
+      assert.equal(typeof host.dispatched[0]?.[1].receivedAt, 'number')
       client.send('not json')
       assert.equal((await client.next('refused')).data, 1001)
       client.close()
