@@ -6,23 +6,16 @@
  */
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import jwt from 'jsonwebtoken'
-import type { BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
+import { artifacts, openBrowser, skipWithoutChromium, type TestBrowser } from '../support/chromium.js'
 import { createChatApp } from '../../examples/chat/server.js'
 import { startRedis, skipUnless, testPrefix, type Service } from '../support/services.js'
 import type { Application } from '../../lib/application.js'
 import { testLogger } from '../support/node.js'
 
-const CHROMIUM = process.env.WSHUB_CHROMIUM ?? '/usr/bin/chromium'
-const INSTALL_HINT = 'apt-get update && apt-get install -y chromium chromium-driver'
-const requireServices = process.env.WSHUB_TEST_REQUIRE_SERVICES === '1'
-const missing = !existsSync(CHROMIUM)
-const skip = (missing && !requireServices ? `Chromium not found at ${CHROMIUM}; install it with: ${INSTALL_HINT}` : false) || skipUnless('redis')
-const artifacts = fileURLToPath(new URL('../../../test/e2e/artifacts/', import.meta.url))
+const skip = skipWithoutChromium || skipUnless('redis')
 const SECRET = 'chat-e2e-secret'
 const TIMEOUT = 15_000
 
@@ -59,31 +52,20 @@ class ChatCluster {
 }
 
 describe('examples/chat in a browser', () => {
-  let context: BrowserContext | null = null
-  let userDataDir = ''
+  let browser: TestBrowser | null = null
   let redis: Service | null = null
   const clusters: ChatCluster[] = []
 
   before(async () => {
     if (skip) return
-    if (missing) throw new Error(`Chromium not found at ${CHROMIUM} and WSHUB_TEST_REQUIRE_SERVICES=1; install it with: ${INSTALL_HINT}`)
     redis = await startRedis()
-    const { chromium } = await import('playwright-core')
-    userDataDir = mkdtempSync(join(tmpdir(), 'wshub-e2e-'))
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 900, height: 560 },
-    })
-    mkdirSync(artifacts, { recursive: true })
+    browser = await openBrowser({ width: 900, height: 560 })
   })
 
   after(async () => {
-    await context?.close()
+    await browser?.close()
     for (const cluster of clusters) await cluster.close()
     await redis?.stop()
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true })
   })
 
   async function cluster(): Promise<ChatCluster> {
@@ -96,7 +78,7 @@ describe('examples/chat in a browser', () => {
 
   /** Opens the chat page; collects the page's errors into `errors`. */
   async function open(base: string, query: string, errors: string[]): Promise<Page> {
-    const page = await context!.newPage()
+    const page = await browser!.context.newPage()
     page.on('pageerror', (err) => errors.push(`${query}: ${err.message}`))
     page.on('console', (msg) => {
       if (msg.type() === 'error') errors.push(`${query}: ${msg.text()}`)

@@ -7,23 +7,16 @@
  */
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import jwt from 'jsonwebtoken'
-import type { BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
+import { artifacts, openBrowser, skipWithoutChromium, type TestBrowser } from '../support/chromium.js'
 import { createApp, type Application } from '../../lib/application.js'
 import { startRedis, skipUnless, testPrefix, type Service } from '../support/services.js'
 import { testLogger } from '../support/node.js'
 import { TestClient } from '../support/ws-client.js'
 
-const CHROMIUM = process.env.WSHUB_CHROMIUM ?? '/usr/bin/chromium'
-const INSTALL_HINT = 'apt-get update && apt-get install -y chromium chromium-driver'
-const requireServices = process.env.WSHUB_TEST_REQUIRE_SERVICES === '1'
-const missing = !existsSync(CHROMIUM)
-const skip = (missing && !requireServices ? `Chromium not found at ${CHROMIUM}; install it with: ${INSTALL_HINT}` : false) || skipUnless('redis')
-const artifacts = fileURLToPath(new URL('../../../test/e2e/artifacts/', import.meta.url))
+const skip = skipWithoutChromium || skipUnless('redis')
 const SECRET = 'dashboard-e2e-secret'
 const ADMIN_TOKEN = 'dashboard-e2e-admin-token'
 const TIMEOUT = 15_000
@@ -31,15 +24,13 @@ const TIMEOUT = 15_000
 const userToken = (sub: string) => jwt.sign({ sub, permissions: ['join:room', 'leave:room', 'send:message', 'create:room'] }, SECRET, { expiresIn: '1h' })
 
 describe('the admin dashboard in a browser', () => {
-  let context: BrowserContext | null = null
-  let userDataDir = ''
+  let browser: TestBrowser | null = null
   let redis: Service | null = null
   const nodes: Array<{ app: Application; base: string; ws: string }> = []
   const clients: TestClient[] = []
 
   before(async () => {
     if (skip) return
-    if (missing) throw new Error(`Chromium not found at ${CHROMIUM} and WSHUB_TEST_REQUIRE_SERVICES=1; install it with: ${INSTALL_HINT}`)
     redis = await startRedis()
     const prefix = testPrefix()
     for (let i = 0; i < 2; i++) {
@@ -54,23 +45,14 @@ describe('the admin dashboard in a browser', () => {
       const { port } = await app.listen()
       nodes.push({ app, base: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws` })
     }
-    const { chromium } = await import('playwright-core')
-    userDataDir = mkdtempSync(join(tmpdir(), 'wshub-e2e-'))
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1200, height: 1000 },
-    })
-    mkdirSync(artifacts, { recursive: true })
+    browser = await openBrowser({ width: 1200, height: 1000 })
   })
 
   after(async () => {
     for (const client of clients) client.socket.terminate()
-    await context?.close()
+    await browser?.close()
     for (const node of nodes) await node.app.close()
     await redis?.stop()
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true })
   })
 
   async function connect(node: number, user: string | null): Promise<TestClient> {
@@ -81,7 +63,7 @@ describe('the admin dashboard in a browser', () => {
 
   /** Opens the dashboard; collects the page's errors into `errors`. */
   async function open(errors: string[]): Promise<Page> {
-    const page = await context!.newPage()
+    const page = await browser!.context.newPage()
     page.on('pageerror', (err) => errors.push(err.message))
     page.on('console', (msg) => {
       if (msg.type() === 'error') errors.push(msg.text())
