@@ -1,9 +1,8 @@
 /**
  * Clients of the whole cluster that match a filter (a user id, a room, or both), for
- * `GET /api/clients?user_id=&room=` and `DELETE /api/users/:id/connections`. A room
- * filter reads the room's members; a user filter alone reads every client record page
- * by page (the cluster state keeps no index by user), so its cost grows with the
- * cluster's clients: fine for an operator's search, not for a per-message path.
+ * `GET /api/clients?user_id=&room=`. A room filter reads the room's members, a user
+ * filter alone the state's index of the user's clients (`clientsOfUser`), and no filter
+ * every client record page by page.
  */
 import type { ClientInfo } from './clients.js'
 import type { ClientRecord, ClusterState } from './cluster/state.js'
@@ -13,7 +12,7 @@ import { Rooms } from './rooms.js'
 /** What a search reads (application.ts hands it the app). */
 export interface SearchHost {
   readonly rooms: Pick<Rooms, 'members'>
-  readonly state: Pick<ClusterState, 'getClient' | 'listClients' | 'roomsOf'>
+  readonly state: Pick<ClusterState, 'getClient' | 'listClients' | 'roomsOf' | 'clientsOfUser'>
 }
 
 /** What to match: every given field must match. */
@@ -49,11 +48,13 @@ export async function matchingClients(app: SearchHost, filter: ClientFilter): Pr
     // A member record has no connected_at: read the client's own record (gone ones are skipped).
     const records = await Promise.all(wanted.map((m) => app.state.getClient(m.client_id)))
     found = records.filter((r): r is ClientRecord => r !== null)
+  } else if (userId !== null) {
+    found = await app.state.clientsOfUser(userId)
   } else {
     let cursor: string | null = null
     do {
       const page: { clients: ClientRecord[]; next: string | null } = await app.state.listClients(SCAN_PAGE, cursor)
-      for (const client of page.clients) if (userId === null || client.user_id === userId) found.push(client)
+      found.push(...page.clients)
       cursor = page.next
     } while (cursor !== null)
   }

@@ -18,7 +18,7 @@ import type { RoomRecord } from './cluster/state.js'
 import type { RoomOptions, Rooms } from './rooms.js'
 import type { WshubConfig } from './config.js'
 import { clusterStats, type StatsHost } from './cluster-stats.js'
-import { matchingClients, searchClients, type SearchHost } from './client-search.js'
+import { searchClients, type SearchHost } from './client-search.js'
 import { statsStream } from './stats-stream.js'
 import type { Logger } from 'pino'
 
@@ -35,7 +35,7 @@ export interface HttpApiHost extends StatsHost, SearchHost {
   readonly bus: { readonly status: BusStatus }
   readonly state: StatsHost['state'] & SearchHost['state']
   readonly rooms: Pick<Rooms, 'list' | 'create' | 'delete' | 'members'>
-  readonly clients: Pick<Clients, 'count' | 'list' | 'kick'>
+  readonly clients: Pick<Clients, 'count' | 'list' | 'kick' | 'kickUser'>
   broadcast(type: string, data: unknown): Promise<void>
   onHttp(handler: HttpHandler, options?: { admin?: boolean }): unknown
 }
@@ -151,15 +151,9 @@ async function kickClient(app: HttpApiHost, _req: IncomingMessage, res: ServerRe
 
 async function kickUser(app: HttpApiHost, _req: IncomingMessage, res: ServerResponse, params: Params): Promise<void> {
   const userId = params.id!
-  const clients = await matchingClients(app, { userId })
-  // A connection that closed meanwhile is not an error: it is gone either way.
-  const kicked = await Promise.allSettled(clients.map((c) => app.clients.kick(c.client_id, 'kicked by an administrator')))
-  for (const outcome of kicked) {
-    if (outcome.status === 'rejected' && !(isAppError(outcome.reason) && outcome.reason.code === ErrorCode.ClientNotFound)) throw outcome.reason
-  }
-  const count = kicked.filter((outcome) => outcome.status === 'fulfilled').length
-  if (count === 0) throw new HttpError(404, ErrorCode.ClientNotFound, `user ${userId} has no connection`)
-  sendJson(res, 200, { kicked: count })
+  const kicked = await app.clients.kickUser(userId, 'kicked by an administrator')
+  if (kicked === 0) throw new HttpError(404, ErrorCode.ClientNotFound, `user ${userId} has no connection`)
+  sendJson(res, 200, { kicked })
 }
 
 // The table.
