@@ -6,9 +6,17 @@
  */
 import { Kvm, type KvOptions } from '@nats-io/kv'
 import type { JetStreamClient } from '@nats-io/jetstream'
+import { errors } from '@nats-io/transport-node'
+
+/** Tries at making one bucket when the cluster leaves the lookup unanswered (see {@link ReplicatedKvm}). */
+const CREATE_TRIES = 3
 
 /**
- * A `Kvm` whose buckets are made with `replicas` copies.
+ * A `Kvm` whose buckets are made with `replicas` copies. Making a bucket is retried on a
+ * request timeout: in a NATS cluster, the stream lookup that starts it goes unanswered
+ * while another client is making the same bucket (the stream is assigned but not yet
+ * running), which happens when nodes start together or first use a bucket together.
+ * Observed on 2.9.10 with three servers, about one time in eighty under load.
  *
  * @example
  * ```ts
@@ -21,8 +29,14 @@ export class ReplicatedKvm extends Kvm {
     super(js)
   }
 
-  override create(name: string, opts: Partial<KvOptions> = {}) {
-    return super.create(name, { ...opts, replicas: this.replicas })
+  override async create(name: string, opts: Partial<KvOptions> = {}) {
+    for (let tried = 1; ; tried++) {
+      try {
+        return await super.create(name, { ...opts, replicas: this.replicas })
+      } catch (err) {
+        if (!(err instanceof errors.TimeoutError) || tried === CREATE_TRIES) throw err
+      }
+    }
   }
 }
 
