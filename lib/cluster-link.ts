@@ -63,7 +63,7 @@ export class ClusterLink {
   private readonly unwritten = new Set<string>()
   /** Writes missed since start: a resync clears `dirty` only if none was missed while it ran. */
   private misses = 0
-  /** Per client, the last of its record writes (identity changes, its part of a resync), which run one after another. */
+  /** Per client, the last of its record writes (identity changes, its part of a resync, its removal), which run one after another. */
   private readonly writing = new Map<string, Promise<unknown>>()
   private beating: Promise<void> | null = null
   private sweeping: Promise<void> | null = null
@@ -186,6 +186,11 @@ export class ClusterLink {
     this.stateMissed(err)
   }
 
+  /** Removes a client that disconnected from the state, after its writes under way (a resync's would add it back). */
+  removeClient(clientId: string): Promise<void> {
+    return this.serially(clientId, () => this.app.state.removeClient(clientId))
+  }
+
   private async resync(known: boolean): Promise<void> {
     const unwritten = [...this.unwritten]
     const misses = this.misses
@@ -214,6 +219,7 @@ export class ClusterLink {
       clients.push({
         id: conn.id,
         record: () => clientRecordOf(conn),
+        open: () => conn.closeInfo === null,
         rooms: records,
         isIn: (roomId) => conn.rooms.has(roomId),
         updated: this.unwritten.has(conn.id),

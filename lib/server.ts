@@ -58,7 +58,7 @@ export interface ServerHost extends EventSink<ServerEvents> {
   /** Takes a closed connection out of its rooms (Rooms). */
   readonly rooms: { leaveAll(conn: Connection): Promise<void> }
   /** Notes a write the cluster state missed (ClusterLink). */
-  readonly link: { stateMissed(err: unknown): void }
+  readonly link: { stateMissed(err: unknown): void; removeClient(clientId: string): Promise<void> }
   dispatch(client: Connection, envelope: Envelope): Promise<void>
   reject(client: Connection, code: number, message: string, messageId: MessageId | null): void
 }
@@ -341,7 +341,7 @@ export class WsServer implements ConnectionHost {
         // A client gone before its welcome is in no room, but its registration may still be on its way.
         if (joining !== undefined) await joining.registered
         else await app.rooms.leaveAll(conn)
-        await app.state.removeClient(conn.id)
+        await app.link.removeClient(conn.id)
       } catch (err) {
         app.link.stateMissed(err)
       }

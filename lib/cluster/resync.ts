@@ -5,8 +5,10 @@
  * holding exactly what the node holds: missing clients and memberships are added,
  * leftovers (clients gone, rooms left during the outage) removed, and the user id of a
  * client whose identity changed meanwhile written into the member records kept. Each
- * client's writes run in turn with that client's identity changes (`serially`), so an
- * `auth` during the resync is written after the record the resync read, not under it.
+ * client's writes run in turn with that client's identity changes and its removal
+ * (`serially`), so an `auth` during the resync is written after the record the resync
+ * read, not under it, and a client that disconnects during the resync is not added back
+ * after its removal.
  */
 import type { ClientRecord, ClusterState, RoomRecord } from './state.js'
 
@@ -16,6 +18,8 @@ export interface LocalClient {
   /** Its record as it is now: read when it is written, since an `auth` may change it while the resync runs. */
   record(): ClientRecord
   rooms: RoomRecord[]
+  /** Whether it is still connected: one gone before its turn is not written back (its removal is queued after). */
+  open(): boolean
   /** Whether the client is in a room now (it may have joined while the resync ran). */
   isIn(roomId: string): boolean
   /** Its identity changed while the state could not hear it: the member records the state kept carry the old user id. */
@@ -55,6 +59,7 @@ export async function resyncNode(state: ClusterState, nodeId: string, locals: ()
 
 function resyncClient(state: ClusterState, client: LocalClient, report: ResyncReport): Promise<void> {
   return client.serially(async () => {
+    if (!client.open()) return
     const record = client.record()
     await state.addClient(record)
     const inState = new Set(await state.roomsOf(record.client_id))

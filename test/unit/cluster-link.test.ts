@@ -81,4 +81,37 @@ describe('ClusterLink without an Application', () => {
     assert.deepEqual(socket.sent.find((f) => f.message_type === 'member_left')?.data, { room_id: 'lobby', client_id: 'dying.g', user_id: null })
     await live.link.stop()
   })
+
+  it('removes a client that disconnects while the resync writes it back after that write, so it is not added back', async () => {
+    /** A state whose addClient waits, while `gate` is set, until the test opens it. */
+    class GatedState extends MemoryState {
+      gate: Promise<void> | null = null
+      held = 0
+      override async addClient(client: Parameters<MemoryState['addClient']>[0]): Promise<void> {
+        if (this.gate !== null) {
+          this.held++
+          await this.gate
+        }
+        return super.addClient(client)
+      }
+    }
+    const state = new GatedState()
+    const node = new PartsNode('n1', new MemoryHub(), state)
+    const { conn } = await node.connect('a')
+    let open!: () => void
+    state.gate = new Promise((resolve) => (open = resolve))
+    // The first beat writes the node back: its write of the client waits at the gate.
+    const starting = node.link.start()
+    await until(() => state.held === 1, 'the resync is writing the client')
+    // The client goes, as WsServer.remove has it go.
+    conn.closeInfo = { code: 1000, reason: 'bye' }
+    node.connections.delete(conn.id)
+    const removing = node.link.removeClient(conn.id)
+    state.gate = null
+    open()
+    await Promise.all([starting, removing])
+    assert.equal(await state.getClient(conn.id), null)
+    assert.equal(await state.countClients(), 0)
+    await node.link.stop()
+  })
 })

@@ -9,6 +9,7 @@ const local = (client_id: string, rooms: RoomRecord[], user_id: string | null = 
   id: client_id,
   record: () => ({ client_id, user_id, node_id: client_id.split('.')[0]!, connected_at: 1 }),
   rooms,
+  open: () => true,
   isIn: (id) => rooms.some((r) => r.id === id),
   updated,
   serially: (write) => write(),
@@ -50,6 +51,15 @@ describe('resyncNode', () => {
     await resyncNode(state, 'n1', () => [local('n1.a', [room('kept'), room('other'), room('lost')], 'late', true)])
     for (const id of ['kept', 'other', 'lost']) assert.deepEqual(await state.members(id), [{ client_id: 'n1.a', user_id: 'late', node_id: 'n1' }], id)
     assert.equal((await state.getClient('n1.a'))?.user_id, 'late')
+  })
+
+  it('does not write back a client that disconnected before its turn', async () => {
+    const state = new MemoryState()
+    const report = await resyncNode(state, 'n1', () => [{ ...local('n1.gone', [room('r')]), open: () => false }, local('n1.a', [])])
+    assert.equal(report.restored, 0)
+    assert.equal(await state.getClient('n1.gone'), null)
+    assert.equal(await state.getRoom('r'), null)
+    assert.equal(await state.countClients(), 1)
   })
 
   it('counts a membership refused because the room filled up meanwhile', async () => {

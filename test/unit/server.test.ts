@@ -25,7 +25,7 @@ class Host extends EventEmitter<AppEvents> implements ServerHost {
   readonly inFlight = 0
   readonly left: string[] = []
   readonly rooms = { leaveAll: async (conn: Connection) => void this.left.push(conn.id) }
-  readonly link = { stateMissed() {} }
+  readonly link = { stateMissed() {}, removeClient: (clientId: string) => this.state.removeClient(clientId) }
   readonly dispatched: Array<[string, Envelope]> = []
   async dispatch(client: Connection, envelope: Envelope): Promise<void> {
     this.dispatched.push([client.id, envelope])
