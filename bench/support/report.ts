@@ -135,12 +135,12 @@ export function scaleMarkdown(e: { params: Record<string, unknown>; runs: ScaleR
       )
     }
   }
-  lines.push('', '| target | nodes | held / opened | event loop max during heartbeats ms | broadcast reached | last client after ms | marginal RSS B/conn (r²) | between steps | RSS linear | 100k per node, extrapolated |')
-  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |')
+  lines.push('', '| target | nodes | bus | held / opened | event loop max during heartbeats ms | broadcast reached | last client after ms | marginal RSS B/conn (r²) | between steps | RSS linear | 100k per node, extrapolated |')
+  lines.push('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |')
   for (const r of e.runs) {
     if (r.steps.length === 0) continue
     lines.push(
-      `| ${r.target} | ${r.nodes} | ${r.held.toLocaleString('en-US')} / ${r.expected.toLocaleString('en-US')} | ${fmt(r.heartbeatLoopMaxMs, 1)} | ${r.broadcastReceived.toLocaleString('en-US')} | ${fmt(r.broadcastMs ?? Number.NaN, 0)} | ${fmt(r.fit.slope, 0)} (${fmt(r.fit.r2, 3)}) | ${r.marginalPerConn.map((m) => fmt(m, 0)).join(', ')} | ${r.linear ? 'yes' : 'no'} | ${fmt(r.rssAt100kBytes / GiB, 2)} GiB${r.error ? ` — ${r.error}` : ''} |`,
+      `| ${r.target} | ${r.nodes} | ${r.bus} | ${r.held.toLocaleString('en-US')} / ${r.expected.toLocaleString('en-US')} | ${fmt(r.heartbeatLoopMaxMs, 1)} | ${r.broadcastReceived.toLocaleString('en-US')} | ${fmt(r.broadcastMs ?? Number.NaN, 0)} | ${fmt(r.fit.slope, 0)} (${fmt(r.fit.r2, 3)}) | ${r.marginalPerConn.map((m) => fmt(m, 0)).join(', ')} | ${r.linear ? 'yes' : 'no'} | ${fmt(r.rssAt100kBytes / GiB, 2)} GiB${r.error ? ` — ${r.error}` : ''} |`,
     )
   }
   return lines.join('\n')
