@@ -1,5 +1,6 @@
 /**
- * The cluster state in Redis. Data model, every key under the hash tag `{prefix}`:
+ * The cluster state in Redis. Data model, every key under the hash tag `{prefix}` but the
+ * dedup and token-bucket keys, each tagged by its own id:
  *
  * | key | type | holds |
  * | --- | --- | --- |
@@ -12,8 +13,8 @@
  * | `{p}:uc:<user>` | set | the clients of one user (users as targets, `auth.max_connections_per_user`) |
  * | `{p}:nodes` | hash | node id → NodeRecord JSON |
  * | `{p}:node-expiry` | sorted set | node id → when it dies without a heartbeat (server ms) |
- * | `{p}:d:<key>` | string, PX | a dedup outcome, expiring with the window |
- * | `{p}:tb:<key>` | hash, PX | a token bucket: tokens, at |
+ * | `p:d:{<key>}` | string, PX | a dedup outcome, expiring with the window |
+ * | `p:tb:{<key>}` | hash, PX | a token bucket: tokens, at |
  * | `{p}:h:<room>` | sorted set | the room's history: offset → frame |
  * | `{p}:hn:<room>` | string | the room's last offset (INCR) |
  * | `{p}:offset-epoch` | string | `<base>:<stamp>`: new history counters start at the base, 0 or the time (µs) the state was found lost |
@@ -31,7 +32,9 @@
  * keeps one cluster's keys in one slot (docs/cluster.md, "Redis Cluster"): every script
  * touches that one slot, including the keys it names at run time (a room's members in
  * the sweep), so the scripts stay atomic across rooms, clients and nodes on a Redis
- * Cluster too; the bus, the per-message load, spreads over the shards.
+ * Cluster too; the bus, the per-message load, spreads over the shards, and so do the
+ * dedup claims and token buckets (a claim or a take per frame where they are shared),
+ * which every call touches alone.
  */
 import type { Logger } from 'pino'
 import { connectRedis, isRedisUnreachable, openRedis, watchSilence, type RedisClient, type RedisTarget } from '../bus/redis-client.js'
@@ -47,8 +50,10 @@ const pending = JSON.stringify({ pending: true } satisfies DedupPending)
 
 export class RedisState implements ClusterState {
   private readonly redis: RedisClient
-  /** `{prefix}:`: every key starts with it. */
+  /** `{prefix}:`: every key of the shared slot starts with it. */
   private readonly k: string
+  /** `prefix:`: the dedup and token-bucket keys start with it, and carry their own tag. */
+  private readonly spread: string
   private readonly script: Record<keyof typeof scripts, Script>
   /** The offset epoch this node knows (redis-scripts.ts, `epochOf`); null until it has asked. */
   private epoch: string | null = null
@@ -66,6 +71,7 @@ export class RedisState implements ClusterState {
   constructor(private readonly target: RedisTarget | string, prefix: string, log?: Logger) {
     this.redis = openRedis(target, 'wshub-state', log)
     this.k = `{${prefix}}:`
+    this.spread = `${prefix}:`
     const numberOfKeys: Record<keyof typeof scripts, number> = {
       join: 4, leave: 2, removeClient: 4, updateClient: 2, deleteRoom: 2, heartbeat: 2, liveNodes: 2, sweep: 4, takeToken: 1, offsetEpoch: 1, nextOffset: 3, appendHistory: 2, readHistory: 2,
     }
@@ -216,7 +222,7 @@ export class RedisState implements ClusterState {
   }
 
   async dedupClaim(key: string, ttlMs: number): Promise<DedupOutcome | DedupPending | null> {
-    const redisKey = `${this.k}d:${key}`
+    const redisKey = `${this.spread}d:{${key}}`
     if ((await this.redis.set(redisKey, pending, 'PX', ttlMs, 'NX')) === 'OK') return null
     const earlier = await this.redis.get(redisKey)
     // Expired between the two commands: claim it again (another claim in between is pending).
@@ -225,11 +231,11 @@ export class RedisState implements ClusterState {
   }
 
   async dedupSettle(key: string, outcome: DedupOutcome, ttlMs: number): Promise<void> {
-    await this.redis.set(`${this.k}d:${key}`, JSON.stringify(outcome), 'PX', ttlMs)
+    await this.redis.set(`${this.spread}d:{${key}}`, JSON.stringify(outcome), 'PX', ttlMs)
   }
 
   async takeToken(key: string, rate: number, burst: number): Promise<number> {
-    return Number(await this.script.takeToken(`${this.k}tb:${key}`, rate, burst))
+    return Number(await this.script.takeToken(`${this.spread}tb:{${key}}`, rate, burst))
   }
 
   async appendHistory(roomId: string, size: number, makeFrame: (offset: number) => string): Promise<HistoryEntry> {

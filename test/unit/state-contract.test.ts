@@ -11,6 +11,7 @@ import { backendNames, engineNames, serviceOf, testPrefix, useBackend } from '..
 import { skipUnless } from '../support/services.js'
 import { NatsState } from '../../lib/cluster/nats.js'
 import type { NatsCluster } from '../support/nats-cluster.js'
+import { cli, type RedisCluster } from '../support/redis-cluster.js'
 import { connect } from '@nats-io/transport-node'
 import { jetstreamManager } from '@nats-io/jetstream'
 
@@ -501,6 +502,31 @@ for (const name of [...backendNames, ...engineNames]) {
           const entry = await s.appendHistory('r', 10, (o) => `new${o}`)
           assert.equal(entry.offset, 1)
           assert.deepEqual(await s.history('r', 0), { recovered: true, entries: [{ offset: 1, frame: 'new1' }] })
+        })
+      })
+    }
+
+    if (name === 'redis-cluster') {
+      describe('slots', () => {
+        it('spreads dedup claims and token buckets over the masters, and keeps the rest of the state in the slot of its prefix', async () => {
+          const engine = backend.engine as RedisCluster
+          const s = await state()
+          await s.createRoom(room('r'))
+          await s.addClient({ client_id: 'n1.a', user_id: 'u', node_id: 'n1', connected_at: 1 })
+          await s.join('r', member('n1.a'), null)
+          for (let i = 0; i < 24; i++) {
+            await s.dedupClaim(`claim-${i}`, 60_000)
+            await s.takeToken(`bucket-${i}`, 1, 5)
+          }
+          /** The masters holding a key that matches `pattern`. */
+          const holders = async (pattern: string) => {
+            const ports: number[] = []
+            for (const port of await engine.masters()) if ((await cli(port, '--scan', '--pattern', pattern)).trim() !== '') ports.push(port)
+            return ports
+          }
+          assert.ok((await holders(`${s.prefix}:d:*`)).length > 1, 'dedup keys on more than one master')
+          assert.ok((await holders(`${s.prefix}:tb:*`)).length > 1, 'token buckets on more than one master')
+          assert.equal((await holders(`{${s.prefix}}:*`)).length, 1, 'rooms, members and clients on one master')
         })
       })
     }
