@@ -5,8 +5,10 @@
  * waiting for whatever the state's client library waits for. Redis bounds each command
  * (2 s), but a call may chain several; JetStream bounds each request (5 s), but a call may
  * chain several, retry on contention for 30 s, or wait behind another call on the same
- * key. The call itself is not cancelled: a write may still land after its caller gave up,
- * as after any timeout (docs/reliability.md).
+ * key. Where the state says its connection dropped (`onConnectionLost`: NATS), the calls
+ * in flight fail then, not at the bound: their replies were lost with the connection. The
+ * call itself is not cancelled: a write may still land after its caller gave up, as after
+ * any timeout (docs/reliability.md).
  */
 import {
   StateUnavailableError,
@@ -22,7 +24,16 @@ export class BoundedState implements ClusterState {
    * await state.members('lobby')   // rejects with StateUnavailableError after 5 s without an answer
    * ```
    */
-  constructor(readonly inner: ClusterState, readonly timeoutMs: number) {}
+  constructor(readonly inner: ClusterState, readonly timeoutMs: number) {
+    inner.onConnectionLost?.(() => this.failInFlight())
+  }
+
+  /** The rejecters of the calls not yet settled, with what each call was. */
+  private readonly inFlight = new Map<(err: Error) => void, string>()
+
+  private failInFlight(): void {
+    for (const [reject, what] of this.inFlight) reject(new StateUnavailableError(`the cluster state's connection dropped during ${what}`))
+  }
 
   private bound<T>(what: string, call: () => Promise<T>): Promise<T> {
     let pending: Promise<T>
@@ -32,17 +43,20 @@ export class BoundedState implements ClusterState {
       return Promise.reject(err)
     }
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new StateUnavailableError(`the cluster state did not answer ${what} within ${this.timeoutMs} ms (cluster.state_timeout_ms)`)), this.timeoutMs)
-      pending.then(
-        (value) => {
-          clearTimeout(timer)
-          resolve(value)
-        },
-        (err) => {
-          clearTimeout(timer)
-          reject(err)
-        },
-      )
+      const settle = () => {
+        clearTimeout(timer)
+        this.inFlight.delete(fail)
+      }
+      const fail = (err: Error) => {
+        settle()
+        reject(err)
+      }
+      const timer = setTimeout(() => fail(new StateUnavailableError(`the cluster state did not answer ${what} within ${this.timeoutMs} ms (cluster.state_timeout_ms)`)), this.timeoutMs)
+      this.inFlight.set(fail, what)
+      pending.then((value) => {
+        settle()
+        resolve(value)
+      }, fail)
     })
   }
 

@@ -50,6 +50,7 @@ export class NatsState implements ClusterState {
   private epoch: OffsetEpoch | null = null
   private up = false
   private readonly bucket: string
+  private readonly lostListeners: Array<() => void> = []
 
   /**
    * @example
@@ -91,6 +92,7 @@ export class NatsState implements ClusterState {
       if (this.nc !== nc) return
       this.up = false
       if (connected) void this.reopen(nc, kvm)
+      else for (const listener of this.lostListeners) listener()
     })
   }
 
@@ -114,6 +116,11 @@ export class NatsState implements ClusterState {
         await new Promise((resolve) => setTimeout(resolve, 250))
       }
     }
+  }
+
+  /** The replies of requests in flight are lost with the connection: a wrapper fails those calls now (BoundedState). */
+  onConnectionLost(listener: () => void): void {
+    this.lostListeners.push(listener)
   }
 
   async close(): Promise<void> {

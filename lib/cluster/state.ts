@@ -89,6 +89,13 @@ export class MissingRoomError extends Error {
 export interface ClusterState {
   connect(): Promise<void>
   close(): Promise<void>
+  /**
+   * Optional: calls `listener` each time the state's connection drops, so a wrapper can
+   * fail the calls in flight at once where their replies are lost with it (NATS: a
+   * request's reply does not survive a reconnect). Redis, which sends unanswered
+   * commands again after a reconnect, does not offer it.
+   */
+  onConnectionLost?(listener: () => void): void
 
   createRoom(room: RoomRecord): Promise<boolean>
   getRoom(id: string): Promise<RoomRecord | null>

@@ -7,7 +7,8 @@
  */
 import { describe, it, after } from 'node:test'
 import assert from 'node:assert/strict'
-import type { ClusterState, ClientRecord } from '../../lib/cluster/state.js'
+import { StateUnavailableError, type ClusterState, type ClientRecord } from '../../lib/cluster/state.js'
+import { BoundedState } from '../../lib/cluster/bounded-state.js'
 import { testPrefix, useBackend } from '../support/backends.js'
 import { skipUnless } from '../support/services.js'
 import { startCluster } from '../support/cluster.js'
@@ -99,6 +100,27 @@ describe('the NATS cluster state across a freeze of nats-server', { skip: skipUn
       assert.equal(members.message_type, 'room_members', JSON.stringify(members))
     } finally {
       await cluster.close()
+    }
+  })
+
+  it('fails a call in flight when nats-server dies under it, rather than at the bound', { timeout: 120_000 }, async () => {
+    // A bound longer than JetStream's own 5 s request timeout: only the drop can end the call with this message.
+    const state = new BoundedState(backend.state(testPrefix()), 60_000)
+    open.push(state)
+    await state.connect()
+    await state.createRoom({ id: 'r', name: 'r', max_clients: 0, presence_events: null, created_at: 1 })
+    backend.service!.pause()
+    const call = state.members('r').then(
+      () => 'answered',
+      (err: Error) => (err instanceof StateUnavailableError ? err.message : `${err.name}: ${err.message}`),
+    )
+    try {
+      // The request is on its way to a frozen server; killing it closes the connection under the call.
+      await sleep(200)
+      await backend.service!.stop('SIGKILL')
+      assert.equal(await call, "the cluster state's connection dropped during members")
+    } finally {
+      await backend.service!.start()
     }
   })
 })

@@ -44,4 +44,16 @@ describe('BoundedState', () => {
     }
     await assert.rejects(new BoundedState(inner, 1000).getRoom('r'), /thrown synchronously/)
   })
+
+  it('fails the calls in flight when the state says its connection dropped, and leaves later calls alone', async () => {
+    let dropped = () => {}
+    const inner = Object.assign(stuck('members', 'getRoom'), { onConnectionLost: (listener: () => void) => void (dropped = listener) })
+    // A bound far longer than the test: only the drop can end these calls.
+    const state = new BoundedState(inner, 600_000)
+    const calls = [state.members('r'), state.getRoom('r')]
+    dropped()
+    const messages = await Promise.all(calls.map((call) => call.then(() => 'answered', (err: Error) => (err instanceof StateUnavailableError ? err.message : `other: ${err.message}`))))
+    assert.deepEqual(messages, ["the cluster state's connection dropped during members", "the cluster state's connection dropped during getRoom"])
+    assert.equal(await state.createRoom(room), true)
+  })
 })
