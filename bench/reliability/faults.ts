@@ -26,8 +26,26 @@ import type { ProcessCluster } from '../../test/support/cluster.js'
 import { runFault, type FaultName, type FaultReport } from '../../test/support/fault-scenarios.js'
 import { networkFaults, runNetworkFault, type NetworkCluster, type NetworkFault, type NetworkReport } from '../../test/support/network-faults.js'
 
+/** The test support's backend on a server this script started. */
 function backendOf(name: 'redis' | 'nats', service: Service): Backend {
-  return { name, skip: false, service } as unknown as Backend
+  return Object.assign(backendFor(name, null), { service })
+}
+
+/** Runs one scenario, closing the cluster it started whatever happens; prints its report and keeps it in `reports`. */
+async function runOnce<C extends { close(): Promise<void> }, R>(reports: R[], run: (started: (cluster: C) => void) => Promise<R>): Promise<void> {
+  let cluster: C | null = null
+  try {
+    const report = await run((c) => (cluster = c))
+    reports.push(report)
+    console.log(JSON.stringify(report))
+  } finally {
+    await (cluster as C | null)?.close()
+  }
+}
+
+function writeReports(file: string, reports: unknown[]): void {
+  mkdirSync('bench/results', { recursive: true })
+  writeFileSync(`bench/results/${file}`, `${JSON.stringify(reports, null, 2)}\n`)
 }
 
 if (process.argv.includes('--engines')) {
@@ -43,15 +61,7 @@ if (process.argv.includes('--engines')) {
     const engine = await start()
     try {
       for (let i = 0; i < times; i++) {
-        const backend = backendFor(name, engine)
-        let cluster: ProcessCluster | null = null
-        try {
-          const report = await runFault(backend, fault, (c) => (cluster = c))
-          reports.push(report)
-          console.log(JSON.stringify(report))
-        } finally {
-          await (cluster as ProcessCluster | null)?.close()
-        }
+        await runOnce<ProcessCluster, FaultReport>(reports, (started) => runFault(backendFor(name, engine), fault, started))
         if (engine instanceof NatsCluster) await engine.waitJetStream()
         else await engine.waitHealthy()
       }
@@ -59,8 +69,7 @@ if (process.argv.includes('--engines')) {
       await engine.close()
     }
   }
-  mkdirSync('bench/results', { recursive: true })
-  writeFileSync(`bench/results/faults-engines${only.length === 1 ? `-${only[0]![0]}` : ''}.json`, `${JSON.stringify(reports, null, 2)}\n`)
+  writeReports(`faults-engines${only.length === 1 ? `-${only[0]![0]}` : ''}.json`, reports)
   console.table(reports.map(({ backend, fault, sent, acked, refused, unrecorded, resumedMs, lostLive, lostAfterRecovery, duplicates, crashed }) => ({ backend, fault, sent, acked, refused, unrecorded, resumedMs: Math.round(resumedMs ?? -1), lostLive, lostAfterRecovery, duplicates, crashed })))
   process.exit(0)
 }
@@ -77,19 +86,14 @@ if (process.argv.includes('--network')) {
   for (const name of backends) {
     for (const fault of faults) {
       const service = name === 'redis' ? await startRedis() : await startNats()
-      let cluster: NetworkCluster | null = null
       try {
-        const report = await runNetworkFault(backendOf(name, service), fault, (c) => (cluster = c))
-        reports.push(report)
-        console.log(JSON.stringify(report))
+        await runOnce<NetworkCluster, NetworkReport>(reports, (started) => runNetworkFault(backendOf(name, service), fault, started))
       } finally {
-        await (cluster as NetworkCluster | null)?.close()
         await service.close()
       }
     }
   }
-  mkdirSync('bench/results', { recursive: true })
-  writeFileSync('bench/results/network-faults.json', `${JSON.stringify(reports, null, 2)}\n`)
+  writeReports('network-faults.json', reports)
   console.table(reports)
   process.exit(0)
 }
@@ -103,16 +107,11 @@ const runs: Array<[('redis' | 'nats'), FaultName]> = [
 const reports: FaultReport[] = []
 for (const [name, fault] of runs) {
   const service = name === 'redis' ? await startRedis() : await startNats()
-  let cluster: ProcessCluster | null = null
   try {
-    const report = await runFault(backendOf(name, service), fault, (c) => (cluster = c))
-    reports.push(report)
-    console.log(JSON.stringify(report))
+    await runOnce<ProcessCluster, FaultReport>(reports, (started) => runFault(backendOf(name, service), fault, started))
   } finally {
-    await (cluster as ProcessCluster | null)?.close()
     await service.close()
   }
 }
-mkdirSync('bench/results', { recursive: true })
-writeFileSync('bench/results/faults.json', `${JSON.stringify(reports, null, 2)}\n`)
+writeReports('faults.json', reports)
 console.table(reports)
