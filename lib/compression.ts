@@ -21,12 +21,10 @@ const MEM_LEVEL = 6
 const DEFAULT_WINDOW_BITS = 15
 /** The state of ws's sender in which a frame may be written past it (ws 8.18+: 0 = DEFAULT). */
 const SENDER_IDLE = 0
-const kBits = Symbol('wshub.deflateBits')
 
 type Deflating = WebSocket & {
   _extensions: { 'permessage-deflate'?: { params: { server_max_window_bits?: number; client_max_window_bits?: number } } }
   _sender: { _state: number }
-  [kBits]?: number
 }
 
 /** The zlib memory of one connection at its worst: a deflate stream and an inflate stream of the largest window, and zlib's own state. */

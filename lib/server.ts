@@ -24,6 +24,7 @@ import { Heartbeat } from './heartbeat.js'
 import { MAX_BACKLOG } from './frame-runner.js'
 import { drainConnections } from './shutdown.js'
 import { HttpListeners, type HttpHandler } from './http-listeners.js'
+import { Compression } from './compression.js'
 
 /**
  * Runs before the upgrade with the HTTP request and the identity so far; returns the
@@ -62,7 +63,6 @@ export interface ServerHost extends EventSink<ServerEvents> {
   dispatch(client: Connection, envelope: Envelope): Promise<void>
   reject(client: Connection, code: number, message: string, messageId: MessageId | null): void
 }
-import { Compression } from './compression.js'
 
 const kConnection = Symbol('wshub.connection')
 const kServer = Symbol('wshub.server')

@@ -76,7 +76,8 @@ function closeAbusive(client: Connection): void {
 /** Takes a token from a connection's bucket; resolves to 0, or the ms until one is free. */
 // `now` is when the frame arrived, not when it runs: frames that waited behind a slow one
 // (the cluster state slow to answer) and then run in a burst were sent at a legal pace.
-// Frames of a connection run in arrival order, so `now` never goes back.
+// A frame refused at its envelope takes at once, ahead of earlier frames still waiting,
+// so `now` may be behind `at`: it then counts as `at`.
 function take(bucket: ConnectionBucket, rate: number, burst: number, now = performance.now()): number {
   const tokens = Math.min(burst, bucket.tokens + (Math.max(0, now - bucket.at) * rate) / 1000)
   bucket.at = Math.max(bucket.at, now)

@@ -180,11 +180,6 @@ export async function connectRedis(redis: RedisClient, what: string, target: Red
   }
 }
 
-/** Whether a client is a Redis Cluster client (keys and channels spread over shards). */
-export function isCluster(redis: RedisClient): redis is Cluster {
-  return redis instanceof Cluster
-}
-
 /** Replies of a Redis that is there but not serving yet (loading its data, a script running, a replica without its master, a cluster failing over). */
 const NOT_SERVING = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|READONLY)\b/
 

@@ -107,13 +107,18 @@ export class RedisBus extends EventEmitter implements Bus {
         this.silent = true
         this.refresh()
       }),
-      // The subscriber too: on a stalled link it would wait for messages (and its own
-      // SUBSCRIBE answers) forever, while the publisher, made again, says all is well.
-      watchSilence(this.sub, PING_EVERY_MS, PING_TIMEOUT_MS, () => {
-        this.subscribed = false
-        this.refresh()
-      }),
     ]
+    // The subscriber too, where it is a connection of its own: on a stalled link it would wait
+    // for messages (and its own SUBSCRIBE answers) forever, while the publisher, made again,
+    // says all is well.
+    if (this.sub !== this.pub) {
+      this.watches.push(
+        watchSilence(this.sub, PING_EVERY_MS, PING_TIMEOUT_MS, () => {
+          this.subscribed = false
+          this.refresh()
+        }),
+      )
+    }
   }
 
   async publish(subject: string, payload: Buffer): Promise<void> {
