@@ -25,15 +25,15 @@ export class BoundedState implements ClusterState {
    * ```
    */
   constructor(readonly inner: ClusterState, readonly timeoutMs: number) {
-    inner.onConnectionLost?.(() => this.failInFlight())
+    if (inner.onConnectionLost === undefined) return
+    const inFlight = (this.inFlight = new Map())
+    inner.onConnectionLost(() => {
+      for (const [fail, what] of inFlight) fail(new StateUnavailableError(`the cluster state's connection dropped during ${what}`))
+    })
   }
 
-  /** The rejecters of the calls not yet settled, with what each call was. */
-  private readonly inFlight = new Map<(err: Error) => void, string>()
-
-  private failInFlight(): void {
-    for (const [reject, what] of this.inFlight) reject(new StateUnavailableError(`the cluster state's connection dropped during ${what}`))
-  }
+  /** The rejecters of the calls not yet settled, with what each call was; null where the state never says its connection dropped. */
+  private readonly inFlight: Map<(err: Error) => void, string> | null = null
 
   private bound<T>(what: string, call: () => Promise<T>): Promise<T> {
     let pending: Promise<T>
@@ -45,14 +45,14 @@ export class BoundedState implements ClusterState {
     return new Promise<T>((resolve, reject) => {
       const settle = () => {
         clearTimeout(timer)
-        this.inFlight.delete(fail)
+        this.inFlight?.delete(fail)
       }
       const fail = (err: Error) => {
         settle()
         reject(err)
       }
       const timer = setTimeout(() => fail(new StateUnavailableError(`the cluster state did not answer ${what} within ${this.timeoutMs} ms (cluster.state_timeout_ms)`)), this.timeoutMs)
-      this.inFlight.set(fail, what)
+      this.inFlight?.set(fail, what)
       pending.then((value) => {
         settle()
         resolve(value)
