@@ -117,3 +117,16 @@ export function builtinsAgree(): void {
   expectType<Says<'room_members'>>()
   expectType<Equal<InferData<typeof authDataSchema>, BuiltinRoutes['auth']['data']>>()
 }
+
+/** `ctx.app` is the whole app (context.ts declares it empty; application.ts merges Application in), in a route and in a middleware. */
+export function contextApp(app: Application): void {
+  app.route('whole', (ctx) => {
+    const whole: Application = ctx.app
+    void whole.clients.count()
+  })
+  defineMiddleware(async function usesApp(ctx, next) {
+    expectType<Equal<typeof ctx.app.config, Application['config']>>()
+    void ctx.app.rooms.list()
+    await next()
+  })
+}
