@@ -27,7 +27,7 @@ const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i
  * if (!verdict.ok) return deny(res, 401, verdict)
  * ```
  */
-export function checkAdmin(authorization: string | undefined, config: WshubConfig): AdminVerdict | Promise<AdminVerdict> {
+export function checkAdmin(authorization: string | undefined, config: Pick<WshubConfig, 'http' | 'auth'>): AdminVerdict | Promise<AdminVerdict> {
   const match = authorization === undefined ? null : BEARER.exec(authorization)
   if (match === null) {
     return { ok: false, code: ErrorCode.Unauthorized, message: 'send Authorization: Bearer <http.admin_token, or a JWT granting admin:system>' }

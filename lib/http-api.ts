@@ -30,7 +30,7 @@ import type { Logger } from 'pino'
  */
 export interface HttpApiHost extends StatsHost, SearchHost {
   readonly nodeId: string
-  readonly config: WshubConfig
+  readonly config: Pick<WshubConfig, 'http' | 'auth' | 'rooms'>
   readonly log: Logger
   readonly bus: { readonly status: BusStatus }
   readonly state: StatsHost['state'] & SearchHost['state']

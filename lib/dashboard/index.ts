@@ -41,7 +41,7 @@ const HEADERS = {
  * dashboardEnabled(resolveConfig({ http: { admin_token: 'change-me' } }))   // true
  * ```
  */
-export function dashboardEnabled(config: WshubConfig): boolean {
+export function dashboardEnabled(config: Pick<WshubConfig, 'http'>): boolean {
   const { dashboard, admin_token } = config.http
   return dashboard === true || (dashboard === 'auto' && admin_token !== '')
 }
@@ -56,7 +56,7 @@ export function dashboardEnabled(config: WshubConfig): boolean {
  * // open http://127.0.0.1:8080/admin and log in with the admin token or an admin:system JWT
  * ```
  */
-export function installDashboard(app: { readonly config: WshubConfig; onHttp(handler: HttpHandler, options?: { admin?: boolean }): unknown }): void {
+export function installDashboard(app: { readonly config: Pick<WshubConfig, 'http'>; onHttp(handler: HttpHandler, options?: { admin?: boolean }): unknown }): void {
   if (!dashboardEnabled(app.config)) return
   const files = new Map<string, { body: Buffer; type: string }>()
   for (const [name, type] of Object.entries(FILES)) files.set(name, { body: readFileSync(new URL(name, PUBLIC_DIR)), type })
