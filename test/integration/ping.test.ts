@@ -26,6 +26,15 @@ describe('ping', () => {
     assert.equal(typeof pong.data.server_ts, 'number')
   })
 
+  it('refuses a ts that is not a number, or data that is not an object, with 1001 naming the path (its schema)', async () => {
+    const client = await node.connect()
+    const bad = await client.request('ping', { ts: 'now' })
+    assert.equal(bad.data.code, 1001)
+    assert.deepEqual(bad.data.details, { issues: [{ path: ['ts'], message: 'must be a number' }] })
+    assert.equal((await client.request('ping', 'hello')).data.code, 1001)
+    assert.equal((await client.request('ping', {})).data.ts, null, 'an object without ts is fine')
+  })
+
   it('answers a ping without message_id with a pong without request_id', async () => {
     const client = await node.connect()
     client.send({ message_type: 'ping', data: { ts: 1 } })

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { objectSchema, offset, optional, present, roomId, text } from '../../../lib/schema/object-schema.js'
+import { number, objectSchema, offset, optional, orAbsent, present, roomId, text } from '../../../lib/schema/object-schema.js'
 import { compileSchema } from '../../../lib/schema/compile.js'
 
 const schema = objectSchema({ room_id: roomId, since: optional(offset), content: present, to: optional(text(1, 5)) })
@@ -30,5 +30,32 @@ describe('objectSchema', () => {
   it('is a Standard Schema for anyone else', async () => {
     assert.deepEqual(await schema['~standard'].validate({ room_id: 'x', content: 1 }), { value: { room_id: 'x', content: 1 } })
     assert.equal(((await schema['~standard'].validate({})) as { issues: unknown[] }).issues.length, 2)
+  })
+
+  it('runs its rule once every field passed, and answers what the rule answers', () => {
+    const either = Object.freeze([{ message: 'give a or b', path: [] }])
+    let calls = 0
+    const rule = (data: { a?: string; b?: string }) => {
+      calls++
+      return data.a === undefined && data.b === undefined ? either : null
+    }
+    const check = compileSchema(objectSchema({ a: optional(text(1, 3)), b: optional(text(1, 3)) }, rule))
+    assert.equal(check({ data: { a: 'x' } }), null)
+    assert.equal(check({ data: {} }), either)
+    assert.deepEqual(check({ data: { a: 'toolong' } }), [{ message: 'must be a string of 1..3 chars', path: ['a'] }])
+    assert.equal(calls, 2, 'not run when a field failed')
+  })
+})
+
+describe('orAbsent', () => {
+  it('takes null and undefined as they are, and checks anything else', async () => {
+    const ping = orAbsent(objectSchema({ ts: optional(number) }))
+    const check = compileSchema(ping)
+    assert.equal(check({ data: null }), null)
+    assert.equal(check({ data: undefined }), null)
+    assert.equal(check({ data: { ts: 1 } }), null)
+    assert.deepEqual(check({ data: { ts: '1' } }), [{ message: 'must be a number', path: ['ts'] }])
+    assert.deepEqual(check({ data: 'x' }), [{ message: 'must be an object', path: [] }])
+    assert.deepEqual(await ping['~standard'].validate(null), { value: null })
   })
 })
