@@ -56,7 +56,7 @@ export interface PresenceData {
 
 /** The built-in message types (PROTOCOL.md section 3), as every wshub node routes them. */
 export type BuiltinRoutes = {
-  ping: RouteEntry<{ ts?: number } | null | undefined, { pong: { ts: number | null; server_ts: number } }>
+  ping: RouteEntry<{ ts?: number } | null | undefined, { pong: { ts: unknown; server_ts: number } }>
   join_room: RouteEntry<{ room_id: string; since?: number | null }, { room_joined: { room_id: string; status: 'joined'; members: number; recovered?: boolean } }>
   leave_room: RouteEntry<{ room_id: string }, { room_left: { room_id: string; status: 'left' } }>
   room_message: RouteEntry<{ room_id: string; content: unknown }, { ack: AckData }>

@@ -18,29 +18,25 @@ export interface RequestParams {
   durationMs: number
   loadProcs: number
   nodeArgs: Partial<Record<TargetKind, string[]>>
-  /**
-   * Extra wshub variants of the `ping` route: again without a schema (the baseline), and
-   * with a zod or a JSON Schema; the `wshub` variant is the built-in route, whose data
-   * wshub's own schema checks.
-   */
-  schemas: Array<Exclude<RouteSchema, 'builtin'>>
+  /** Extra wshub variants with a schema on the `ping` route, against the built-in route without one. */
+  schemas: Array<Exclude<RouteSchema, 'none'>>
 }
 
-const SCHEMA_LABELS = { none: 'wshub, ping without a schema', zod: 'wshub + zod schema', json: 'wshub + JSON Schema' } as const
+const SCHEMA_LABELS = { zod: 'wshub + zod schema', json: 'wshub + JSON Schema' } as const
 
 /** What a schema costs per request, in server CPU µs: the difference of the inverse throughputs per CPU-second. */
-function validationNote(variants: VariantSummary[], id: string, label: string): string | null {
-  const plain = variants.find((v) => v.id === 'wshub-none')?.median.req_per_cpu_s
-  const withSchema = variants.find((v) => v.id === id)?.median.req_per_cpu_s
+function validationNote(variants: VariantSummary[], id: string): string | null {
+  const plain = variants.find((v) => v.id === 'wshub')?.median.req_per_cpu_s
+  const schema = variants.find((v) => v.id === id)
+  const withSchema = schema?.median.req_per_cpu_s
   if (plain === undefined || withSchema === undefined || !(plain > 0 && withSchema > 0)) return null
   const us = (1 / withSchema - 1 / plain) * 1e6
-  return `${label}: ${(withSchema / plain).toFixed(2)}× the requests per server CPU-second of ping without a schema, ${us.toFixed(2)} µs of server CPU per request`
+  return `${schema!.label}: ${(withSchema / plain).toFixed(2)}× the requests per server CPU-second of wshub without a schema, ${us.toFixed(2)} µs of server CPU per request`
 }
 
 function schemaNotes(p: RequestParams, summaries: VariantSummary[], log: (line: string) => void): string[] {
   if (p.schemas.length === 0 || !p.targets.includes('wshub')) return []
-  const compared: Array<[string, string]> = [['wshub', "wshub (the built-in ping, wshub's own schema)"], ...p.schemas.filter((s) => s !== 'none').map((s): [string, string] => [`wshub-${s}`, SCHEMA_LABELS[s]])]
-  const notes = compared.map(([id, label]) => validationNote(summaries, id, label)).filter((n): n is string => n !== null)
+  const notes = p.schemas.map((s) => validationNote(summaries, `wshub-${s}`)).filter((n): n is string => n !== null)
   const c = schemaCheckCost()
   const alone =
     'The check alone, in-process, as the router runs it (bench/support/schema-cost.ts: median of 13 batches of 200,000 valid frames; bytes from the young generation over 20,000): ' +

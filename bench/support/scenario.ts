@@ -12,12 +12,12 @@ export interface Variant {
   target: TargetKind
   bus: 'none' | 'redis' | 'nats' | 'redis-cluster'
   label: string
-  /** wshub only: the schema its `ping` route gets (scenario A's cost of validation); the built-in route's own by default. */
+  /** wshub only: the schema its `ping` route gets (scenario A's cost of validation); none by default. */
   routeSchema?: RouteSchema
 }
 
-/** The wshub target's `ping` route: the built-in one (wshub's own schema), again without a schema, with a zod schema, or with a JSON Schema (ajv). */
-export type RouteSchema = 'builtin' | 'none' | 'zod' | 'json'
+/** A schema on the wshub target's `ping` route: none (the built-in route), a zod schema, or a JSON Schema (ajv). */
+export type RouteSchema = 'none' | 'zod' | 'json'
 
 export interface RunResult {
   metrics: Record<string, number>

@@ -44,7 +44,7 @@ export async function startTarget(kind: TargetKind, options: TargetStart = {}): 
         busUrl: options.busUrl ?? '',
         nodeId: `bench-${i + 1}`,
         heartbeatMs: options.heartbeatMs ?? 30000,
-        routeSchema: options.routeSchema ?? 'builtin',
+        routeSchema: options.routeSchema ?? 'none',
       }
       nodes.push(startScript(`${kind} node ${i + 1}`, `targets/${kind}.js`, { BENCH_TARGET: JSON.stringify(env) }, options.nodeArgs ?? []))
     }

@@ -12,8 +12,8 @@ export interface TargetOptions {
   busUrl: string
   nodeId: string
   heartbeatMs: number
-  /** wshub only: the schema its `ping` route gets; builtin keeps the built-in route (and its own schema), none registers it again without one. */
-  routeSchema?: 'builtin' | 'none' | 'zod' | 'json'
+  /** wshub only: the schema its `ping` route gets; none keeps the built-in route. */
+  routeSchema?: 'none' | 'zod' | 'json'
 }
 
 export interface TargetHooks {

@@ -43,9 +43,6 @@ export function optional<T>(of: Field<T>): Field<T> & { readonly optional: true 
   return { optional: true, check: of.check }
 }
 
-/** A number (JSON has no NaN nor Infinity, so any number that parsed). */
-export const number = field<number>((value) => (typeof value === 'number' && Number.isFinite(value) ? null : 'must be a number'))
-
 /** A room id: 1..128 chars of `[a-zA-Z0-9_.:-]` (PROTOCOL.md section 3). */
 export const roomId = field<string>((value) => (isValidRoomId(value) ? null : 'must be 1..128 chars of [a-zA-Z0-9_.:-]'))
 
@@ -104,22 +101,6 @@ export function objectSchema<F extends Record<string, Field<unknown>>>(fields: F
   }
 
   return ownSchema(objectCheck)
-}
-
-/**
- * The same schema, which also takes absent data (a frame without `data` carries null;
- * PROTOCOL.md section 2).
- *
- * @example
- * ```ts
- * const ping = orAbsent(objectSchema({ ts: optional(number) }))   // {ts?: number} | null | undefined
- * ```
- */
-export function orAbsent<T>(schema: ObjectSchema<T>): ObjectSchema<T | null | undefined> {
-  const check = schema[OWN_CHECK]
-  return ownSchema<T | null | undefined>(function orAbsentCheck(target) {
-    return target.data === null || target.data === undefined ? null : check(target)
-  })
 }
 
 /** A Standard Schema around a synchronous check of wshub's own. */

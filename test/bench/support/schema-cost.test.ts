@@ -15,8 +15,6 @@ describe('bytesPerCheck', () => {
     const { json, builtin } = measuredChecks()
     const own = {
       room_message: builtin,
-      ping: { check: compileSchema(builtinSchemas.ping), data: () => ({ ts: 1 }) },
-      ping_without_data: { check: compileSchema(builtinSchemas.ping), data: () => null },
       join_room: { check: compileSchema(builtinSchemas.join_room), data: () => ({ room_id: 'lobby', since: 4 }) },
       direct_message: { check: compileSchema(builtinSchemas.direct_message), data: () => ({ target_user_id: 'u1', content: 'hi' }) },
       json,

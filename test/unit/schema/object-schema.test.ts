@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { number, objectSchema, offset, optional, orAbsent, present, roomId, text } from '../../../lib/schema/object-schema.js'
+import { objectSchema, offset, optional, present, roomId, text } from '../../../lib/schema/object-schema.js'
 import { compileSchema } from '../../../lib/schema/compile.js'
 
 const schema = objectSchema({ room_id: roomId, since: optional(offset), content: present, to: optional(text(1, 5)) })
@@ -44,18 +44,5 @@ describe('objectSchema', () => {
     assert.equal(check({ data: {} }), either)
     assert.deepEqual(check({ data: { a: 'toolong' } }), [{ message: 'must be a string of 1..3 chars', path: ['a'] }])
     assert.equal(calls, 2, 'not run when a field failed')
-  })
-})
-
-describe('orAbsent', () => {
-  it('takes null and undefined as they are, and checks anything else', async () => {
-    const ping = orAbsent(objectSchema({ ts: optional(number) }))
-    const check = compileSchema(ping)
-    assert.equal(check({ data: null }), null)
-    assert.equal(check({ data: undefined }), null)
-    assert.equal(check({ data: { ts: 1 } }), null)
-    assert.deepEqual(check({ data: { ts: '1' } }), [{ message: 'must be a number', path: ['ts'] }])
-    assert.deepEqual(check({ data: 'x' }), [{ message: 'must be an object', path: [] }])
-    assert.deepEqual(await ping['~standard'].validate(null), { value: null })
   })
 })
