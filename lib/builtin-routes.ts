@@ -9,7 +9,7 @@ import { AppError, ErrorCode } from './errors.js'
 import { encodeData } from './protocol.js'
 import { objectSchema, offset, optional, present, roomId, text } from './schema/object-schema.js'
 import type { InferData } from './schema/infer.js'
-import { invalidData } from './schema/issues.js'
+import type { Issue } from './schema/issues.js'
 import { MissingRoomError, StateUnavailableError, type ClusterState } from './cluster/state.js'
 
 /**
@@ -28,18 +28,30 @@ export interface BuiltinRoutesHost {
   deliverToRooms(rooms: readonly string[], frame: string, except: readonly string[]): Promise<void>
 }
 
+const NO_TARGET: ReadonlyArray<Issue> = Object.freeze([Object.freeze({ path: Object.freeze(['target_id']), message: 'is required (or target_user_id)' })])
+const TWO_TARGETS: ReadonlyArray<Issue> = Object.freeze([Object.freeze({ path: Object.freeze(['target_user_id']), message: 'must not be given with target_id' })])
+
+/** `direct_message` names one of two targets: a client, or every connection of a user. */
+function oneTarget(data: { target_id?: string; target_user_id?: string }): ReadonlyArray<Issue> | null {
+  if (data.target_id === undefined) return data.target_user_id === undefined ? NO_TARGET : null
+  return data.target_user_id === undefined ? null : TWO_TARGETS
+}
+
 /** The `data` each built-in route takes (PROTOCOL.md section 3): checked by the router before the handler, 1001 otherwise. */
 export const builtinSchemas = {
   join_room: objectSchema({ room_id: roomId, since: optional(offset) }),
   leave_room: objectSchema({ room_id: roomId }),
   room_message: objectSchema({ room_id: roomId, content: present }),
-  // One of the two targets: a client, or every connection of a user (checked by the handler).
-  direct_message: objectSchema({ target_id: optional(text(1, 200)), target_user_id: optional(text(1, 256)), content: present }),
+  direct_message: objectSchema({ target_id: optional(text(1, 200)), target_user_id: optional(text(1, 256)), content: present }, oneTarget),
   room_members: objectSchema({ room_id: roomId }),
 }
 
 type DataOf<K extends keyof typeof builtinSchemas> = InferData<(typeof builtinSchemas)[K]>
 
+/**
+ * `ping` has no schema: PROTOCOL.md section 3 lists no failure for it, so any data gets a
+ * pong, with the `ts` it carried echoed as given (null when there is none).
+ */
 function ping(ctx: Context): void {
   const data = ctx.data
   const ts = typeof data === 'object' && data !== null ? ((data as { ts?: unknown }).ts ?? null) : null
@@ -101,11 +113,8 @@ function roomMessageWithOffset(data: string, offset: number, now: number): strin
 }
 
 async function directMessage(ctx: Context<DataOf<'direct_message'>>): Promise<void> {
+  // The schema let through exactly one of the two targets.
   const { target_id: target, target_user_id: targetUser, content } = ctx.data
-  if ((target === undefined) === (targetUser === undefined)) {
-    // The same 1001 as a schema refusal, with the path: one of the two targets, not both.
-    throw invalidData([{ path: [target === undefined ? 'target_id' : 'target_user_id'], message: target === undefined ? 'is required (or target_user_id)' : 'must not be given with target_id' }])
-  }
   if (targetUser !== undefined) return directToUser(ctx, targetUser, content)
   await ctx.sendTo(target!, 'direct_message', { content, sender_id: ctx.client.id, sender_user_id: ctx.client.userId })
 }

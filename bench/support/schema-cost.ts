@@ -1,38 +1,94 @@
 /**
  * The cost of a route's schema check alone, in-process: the compiled check of the
- * schemas scenario A puts on `ping` (and a built-in route's own schema) run on the data
- * the load sends, timed over batches; the median batch gives ns per frame. It isolates
- * what end-to-end figures on a shared machine cannot resolve.
+ * schemas scenario A puts on `ping` (and the built-in routes' own schemas) run on the
+ * data the load sends, as the router runs it (`runCheck`). Time: timed over batches, the
+ * median batch gives ns per frame. Memory: the growth of V8's young generation over a
+ * run of valid frames gives bytes allocated per frame. It isolates what end-to-end
+ * figures on a shared machine cannot resolve.
  */
+import { getHeapSpaceStatistics } from 'node:v8'
 import { z } from 'zod'
 import { compileSchema, type DataCheck } from '../../lib/schema/compile.js'
+import { runCheck } from '../../lib/schema/run-check.js'
 import { builtinSchemas } from '../../lib/builtin-routes.js'
 import { median } from './stats.js'
 
 const BATCH = 200_000
 const BATCHES = 15
 
+function framesOf(data: () => unknown): unknown[] {
+  return Array.from({ length: 64 }, data)
+}
+
+function checkValid(target: { data: unknown }, check: DataCheck): void {
+  if (runCheck(target, check) !== null) throw new Error('the bench data must be valid, and checked synchronously')
+}
+
 function nsPerCheck(check: DataCheck, data: () => unknown): number {
   const samples: number[] = []
-  const frames = Array.from({ length: 64 }, data)
+  const frames = framesOf(data)
   for (let b = 0; b < BATCHES; b++) {
     const target = { data: null as unknown }
     const t0 = process.hrtime.bigint()
     for (let i = 0; i < BATCH; i++) {
       target.data = frames[i & 63]
-      if (check(target) !== null) throw new Error('the bench data must be valid')
+      checkValid(target, check)
     }
     samples.push(Number(process.hrtime.bigint() - t0) / BATCH)
   }
   return median(samples.slice(2)) // the first batches warm the JIT up
 }
 
-/** ns per valid frame of each check. */
-export function schemaCheckCost(): Record<string, number> {
-  const ping = () => ({ ts: Math.round(performance.now()) })
-  return {
-    zod: nsPerCheck(compileSchema(z.object({ ts: z.number() })), ping),
-    json: nsPerCheck(compileSchema({ type: 'object', required: ['ts'], properties: { ts: { type: 'number' } } }), ping),
-    builtin: nsPerCheck(compileSchema(builtinSchemas.room_message), () => ({ room_id: 'lobby', content: { text: 'hi' } })),
+function youngGenerationBytes(): number {
+  for (const space of getHeapSpaceStatistics()) if (space.space_name === 'new_space') return space.space_used_size
+  throw new Error('V8 reports no new_space')
+}
+
+/**
+ * Bytes allocated per valid frame by the router's check (`runCheck` and the validator):
+ * the young generation's growth over `calls` checks, after a warm-up, the least of nine
+ * runs (a run during which a scavenge emptied it is dropped). Reading the heap itself
+ * leaves about 2 KB, so a check that makes nothing reads well under 1 byte.
+ */
+export function bytesPerCheck(check: DataCheck, data: () => unknown, calls = 20_000): number {
+  const frames = framesOf(data)
+  const target = { data: null as unknown }
+  for (let i = 0; i < 100_000; i++) {
+    target.data = frames[i & 63]
+    checkValid(target, check)
   }
+  let least = Infinity
+  for (let run = 0; run < 9; run++) {
+    const before = youngGenerationBytes()
+    for (let i = 0; i < calls; i++) {
+      target.data = frames[i & 63]
+      checkValid(target, check)
+    }
+    const after = youngGenerationBytes()
+    if (after >= before) least = Math.min(least, (after - before) / calls)
+  }
+  if (least === Infinity) throw new Error('a scavenge cut every run: use fewer calls')
+  return least
+}
+
+const pingData = () => ({ ts: Math.round(performance.now()) })
+const roomMessageData = () => ({ room_id: 'lobby', content: { text: 'hi' } })
+
+/** The checks measured: what scenario A's variants put on `ping`, and a built-in route's own schema. */
+export function measuredChecks(): Record<'zod' | 'json' | 'builtin', { check: DataCheck; data: () => unknown }> {
+  return {
+    zod: { check: compileSchema(z.object({ ts: z.number() })), data: pingData },
+    json: { check: compileSchema({ type: 'object', required: ['ts'], properties: { ts: { type: 'number' } } }), data: pingData },
+    builtin: { check: compileSchema(builtinSchemas.room_message), data: roomMessageData },
+  }
+}
+
+/** ns and bytes per valid frame of each check. */
+export function schemaCheckCost(): Record<'zod' | 'json' | 'builtin', { ns: number; bytes: number }> {
+  const checks = measuredChecks()
+  const out = {} as Record<'zod' | 'json' | 'builtin', { ns: number; bytes: number }>
+  for (const [name, { check, data }] of Object.entries(checks) as Array<[keyof typeof checks, (typeof checks)['zod']]>) {
+    out[name] = { ns: nsPerCheck(check, data), bytes: bytesPerCheck(check, data) }
+  }
+  return out
 }

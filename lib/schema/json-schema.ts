@@ -50,17 +50,35 @@ function issueOf(error: ErrorObject): Issue {
   return { path, message: error.message ?? `fails ${error.keyword}` }
 }
 
+/**
+ * The compiled schema already registered under this schema's `$id`, when it is the same
+ * schema: a second app in the process (tests make one each), or a route registered
+ * again, brings an equal copy, which ajv would refuse ("already exists"). A different
+ * schema under a taken `$id` is refused, naming it.
+ */
+function knownById(ajv: Ajv, schema: JsonSchema): ValidateFunction | undefined {
+  if (typeof schema.$id !== 'string') return undefined
+  const known = ajv.getSchema(schema.$id)
+  if (known === undefined || known.schema === schema) return known
+  if (JSON.stringify(known.schema) === JSON.stringify(schema)) return known
+  throw new TypeError(`schema: $id ${JSON.stringify(schema.$id)} names another JSON Schema already registered in this process; give this one its own $id`)
+}
+
 /** Compiles a JSON Schema into a route's check; throws a `TypeError` with ajv's reason for a bad schema. */
 export function compileJsonSchema(schema: JsonSchema): DataCheck {
   if (schema.$async === true) throw new TypeError('schema: $async JSON Schemas are not supported; validate synchronously')
-  let validate: ValidateFunction
-  try {
-    validate = jsonSchemaValidator().compile(schema)
-  } catch (err) {
-    throw new TypeError(`schema: not a valid JSON Schema: ${(err as Error).message}`)
+  const ajv = jsonSchemaValidator()
+  let validate = knownById(ajv, schema)
+  if (validate === undefined) {
+    try {
+      validate = ajv.compile(schema)
+    } catch (err) {
+      throw new TypeError(`schema: not a valid JSON Schema: ${(err as Error).message}`)
+    }
   }
+  const compiled: ValidateFunction = validate
   return function jsonSchemaCheck(target) {
-    if (validate(target.data) === true) return null
-    return (validate.errors ?? []).map(issueOf)
+    if (compiled(target.data) === true) return null
+    return (compiled.errors ?? []).map(issueOf)
   }
 }

@@ -5,7 +5,7 @@
  * validates a valid frame without making an object (no `validate` result, no issue list).
  */
 import { isValidRoomId } from '../protocol.js'
-import { OWN_CHECK, type DataCheck } from './compile.js'
+import { OWN_CHECK } from './compile.js'
 import type { Issue } from './issues.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 
@@ -28,8 +28,11 @@ type Output<F extends Record<string, Field<unknown>>> = {
 
 /** An {@link objectSchema}: a Standard Schema with its check ready for the router. */
 export interface ObjectSchema<T> extends StandardSchemaV1<T, T> {
-  readonly [OWN_CHECK]: DataCheck
+  readonly [OWN_CHECK]: OwnCheck
 }
+
+/** wshub's own checks are synchronous: null for good data, its issues otherwise. */
+type OwnCheck = (target: { data: unknown }) => ReadonlyArray<Issue> | null
 
 function field<T>(check: (value: unknown) => string | null): Field<T> & { readonly optional: false } {
   return { optional: false, check }
@@ -61,7 +64,16 @@ export function text(min: number, max: number): Field<string> & { readonly optio
 const NOT_AN_OBJECT: ReadonlyArray<Issue> = Object.freeze([Object.freeze({ message: 'must be an object', path: [] })])
 
 /**
- * An object with these fields (others are let through, as JSON Schema does by default).
+ * A rule over the whole object, run once every field passed: null when it holds, the
+ * issues otherwise (made ahead of time where they can be, so a refusal makes nothing).
+ */
+export type ObjectRule<T> = (data: T) => ReadonlyArray<Issue> | null
+
+type ObjectOf<F extends Record<string, Field<unknown>>> = { [K in keyof Output<F>]: Output<F>[K] }
+
+/**
+ * An object with these fields (others are let through, as JSON Schema does by default),
+ * and, where given, a rule that relates them.
  *
  * @example
  * ```ts
@@ -69,7 +81,7 @@ const NOT_AN_OBJECT: ReadonlyArray<Issue> = Object.freeze([Object.freeze({ messa
  * app.route('my_join', { schema: joinRoom }, (ctx) => ctx.join(ctx.data.room_id, ctx.data.since ?? null))
  * ```
  */
-export function objectSchema<F extends Record<string, Field<unknown>>>(fields: F): ObjectSchema<{ [K in keyof Output<F>]: Output<F>[K] }> {
+export function objectSchema<F extends Record<string, Field<unknown>>>(fields: F, rule?: ObjectRule<ObjectOf<F>>): ObjectSchema<ObjectOf<F>> {
   const names = Object.keys(fields)
   const checks = names.map((name) => fields[name]!.check)
   const optionals = names.map((name) => fields[name]!.optional)
@@ -84,17 +96,23 @@ export function objectSchema<F extends Record<string, Field<unknown>>>(fields: F
       const reason = value === undefined ? (optionals[i] ? null : 'is required') : checks[i]!(value)
       if (reason !== null) (issues ??= []).push({ message: reason, path: paths[i] })
     }
+    if (issues === null && rule !== undefined) return rule(data as ObjectOf<F>)
     return issues
   }
 
+  return ownSchema(objectCheck)
+}
+
+/** A Standard Schema around a synchronous check of wshub's own. */
+function ownSchema<T>(check: OwnCheck): ObjectSchema<T> {
   return {
-    [OWN_CHECK]: objectCheck,
+    [OWN_CHECK]: check,
     '~standard': {
       version: 1,
       vendor: 'wshub',
       validate(value: unknown) {
-        const issues = objectCheck({ data: value })
-        return issues === null ? { value: value as never } : { issues }
+        const issues = check({ data: value })
+        return issues === null ? { value: value as T } : { issues }
       },
     },
   }

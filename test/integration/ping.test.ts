@@ -26,6 +26,13 @@ describe('ping', () => {
     assert.equal(typeof pong.data.server_ts, 'number')
   })
 
+  it('never fails (PROTOCOL.md section 3 lists no failure): any data gets a pong, its ts echoed as given', async () => {
+    const client = await node.connect()
+    assert.deepEqual([(await client.request('ping', { ts: 'now' })).message_type, (await client.request('ping', { ts: 'now' })).data.ts], ['pong', 'now'])
+    const odd = await client.request('ping', 'hello')
+    assert.deepEqual([odd.message_type, odd.data.ts], ['pong', null])
+  })
+
   it('answers a ping without message_id with a pong without request_id', async () => {
     const client = await node.connect()
     client.send({ message_type: 'ping', data: { ts: 1 } })

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { z } from 'zod'
 import { createApp, ErrorCode } from 'wshub'
+import { auth } from 'wshub/middleware/auth'
 import { testHarness } from 'wshub/testing'
 import { testLogger } from '../support/node.js'
 
@@ -88,5 +89,61 @@ describe('router: route schemas', () => {
     assert.deepEqual([since?.data.code, since?.data.details], [1001, { issues: [{ path: ['since'], message: 'must be a non-negative integer offset' }] }])
     const [target] = await client.send({ message_type: 'direct_message', data: { content: 1 }, message_id: 2 })
     assert.deepEqual([target?.data.code, target?.data.details], [1001, { issues: [{ path: ['target_id'], message: 'is required (or target_user_id)' }] }])
+  })
+
+  it('gives every built-in message type of PROTOCOL.md section 3 with failures a schema: data of the wrong kind is a 1001 with its issues', async () => {
+    const app = makeApp().use(auth({ allow_anonymous: true, secret: 's'.repeat(32) }))
+    const client = (await testHarness(app)).connect()
+    const types = ['join_room', 'leave_room', 'room_message', 'direct_message', 'room_members', 'auth']
+    for (const [i, type] of types.entries()) {
+      const [error] = await client.send({ message_type: type, data: 'not an object', message_id: i + 1 })
+      assert.deepEqual([type, error?.data.code, error?.data.details], [type, 1001, { issues: [{ path: [], message: 'must be an object' }] }])
+    }
+    // ping lists no failure (section 3): whatever its data, a pong.
+    const [pong] = await client.send({ message_type: 'ping', data: 'not an object', message_id: 'p' })
+    assert.deepEqual([pong?.message_type, pong?.data.ts], ['pong', null])
+  })
+
+  it('answers both targets of a direct_message from its schema, the handler not reached', async () => {
+    const app = makeApp()
+    const client = (await testHarness(app)).connect()
+    const [both] = await client.send({ message_type: 'direct_message', data: { target_id: 'a', target_user_id: 'u', content: 1 }, message_id: 1 })
+    assert.deepEqual([both?.data.code, both?.data.details], [1001, { issues: [{ path: ['target_user_id'], message: 'must not be given with target_id' }] }])
+  })
+
+  it('keeps the answer to data with 10,000 failing places small (JSON Schema with allErrors, and zod)', async () => {
+    const app = makeApp()
+    let runs = 0
+    app.route('numbers', { schema: { type: 'array', items: { type: 'number' } } }, () => void runs++)
+    app.route('closed', { schema: { type: 'object', additionalProperties: false, properties: {} } }, () => void runs++)
+    app.route('znumbers', { schema: z.array(z.number()) }, () => void runs++)
+    const client = (await testHarness(app)).connect()
+    const strings = Array.from({ length: 10_000 }, () => 'x')
+    const keys = Object.fromEntries(strings.map((_, i) => [`k${i}`, 1]))
+    for (const [type, data] of [['numbers', strings], ['closed', keys], ['znumbers', strings]] as const) {
+      const [error] = await client.send({ message_type: type, data, message_id: type })
+      assert.equal(error?.data.code, 1001)
+      assert.equal(error?.data.details.issues.length, 10)
+      assert.equal(error?.data.details.omitted, 9_990)
+      assert.match(error?.data.message, /\(and 9999 more\)$/)
+      assert.ok(JSON.stringify(error).length < 2048, `${type}: ${JSON.stringify(error).length} bytes`)
+    }
+    assert.equal(runs, 0)
+  })
+
+  it('awaits a schema that validates asynchronously: refused data never reaches the handler, accepted data does', async () => {
+    const app = makeApp()
+    let runs = 0
+    const name = z.object({ name: z.string() }).refine(async (v) => v.name !== 'taken', { message: 'is taken', path: ['name'] })
+    app.route('claim', { schema: name }, (ctx) => {
+      runs++
+      ctx.reply('claimed', ctx.data)
+    })
+    const client = (await testHarness(app)).connect()
+    const [refused] = await client.send({ message_type: 'claim', data: { name: 'taken' }, message_id: 1 })
+    assert.deepEqual([refused?.data.code, refused?.data.details], [1001, { issues: [{ path: ['name'], message: 'is taken' }] }])
+    assert.equal(runs, 0)
+    assert.deepEqual((await client.send({ message_type: 'claim', data: { name: 'free' }, message_id: 2 }))[0], { message_type: 'claimed', request_id: 2, data: { name: 'free' } })
+    assert.equal(runs, 1)
   })
 })

@@ -31,4 +31,18 @@ describe('objectSchema', () => {
     assert.deepEqual(await schema['~standard'].validate({ room_id: 'x', content: 1 }), { value: { room_id: 'x', content: 1 } })
     assert.equal(((await schema['~standard'].validate({})) as { issues: unknown[] }).issues.length, 2)
   })
+
+  it('runs its rule once every field passed, and answers what the rule answers', () => {
+    const either = Object.freeze([{ message: 'give a or b', path: [] }])
+    let calls = 0
+    const rule = (data: { a?: string; b?: string }) => {
+      calls++
+      return data.a === undefined && data.b === undefined ? either : null
+    }
+    const check = compileSchema(objectSchema({ a: optional(text(1, 3)), b: optional(text(1, 3)) }, rule))
+    assert.equal(check({ data: { a: 'x' } }), null)
+    assert.equal(check({ data: {} }), either)
+    assert.deepEqual(check({ data: { a: 'toolong' } }), [{ message: 'must be a string of 1..3 chars', path: ['a'] }])
+    assert.equal(calls, 2, 'not run when a field failed')
+  })
 })
