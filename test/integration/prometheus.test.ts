@@ -236,10 +236,18 @@ describe('a real Prometheus scraping two wshub nodes', () => {
     assert.equal(data.wshub_bus_lag_seconds?.[0]?.type, 'histogram')
     assert.equal(data.wshub_handler_duration_seconds?.[0]?.type, 'histogram')
     assert.equal(data.wshub_bus_up?.[0]?.type, 'gauge')
-    // Label values stay few: every label of every wshub series has at most a handful of values here.
-    for (const label of ['type', 'code', 'code_class', 'scope', 'status', 'stage']) {
-      const values = (await (await fetch(`${prometheus!.base}/api/v1/label/${label}/values`)).json()) as { data: string[] }
-      assert.ok(values.data.length <= 40, `${label}: ${values.data.length} values`)
-    }
+    // Units in the name, where Prometheus wants them: bytes end in _bytes(_total).
+    for (const [name] of ours) if (/bytes/.test(name)) assert.match(name, /_bytes(_total)?$/, name)
+    // Labels: every label of every stored wshub series is one whose values are known in
+    // advance or bounded (no client, user or room id), each with few values here.
+    const series = ((await (await fetch(`${prometheus!.base}/api/v1/series?${new URLSearchParams({ 'match[]': '{__name__=~"wshub_.+"}' })}`)).json()) as { data: Array<Record<string, string>> }).data
+    assert.ok(series.length > 0)
+    const values = new Map<string, Set<string>>()
+    for (const labels of series) for (const [label, value] of Object.entries(labels)) values.set(label, (values.get(label) ?? new Set()).add(value))
+    const bounded = ['__name__', 'job', 'instance', 'cluster', 'le', 'type', 'code', 'code_class', 'scope', 'status', 'stage']
+    for (const label of values.keys()) assert.ok(bounded.includes(label), `wshub series carry a label ${label}`)
+    for (const label of ['type', 'code', 'code_class', 'scope', 'status', 'stage']) assert.ok(values.get(label)!.size <= 40, `${label}: ${values.get(label)!.size} values`)
+    const ids = new Set(['metrics', 'alice', 'bob', 'carol', 'dave', 'flooder', 'visitor', ...clients.map((c) => c.id)])
+    for (const [label, seen] of values) for (const value of seen) assert.ok(!ids.has(value), `${label}="${value}" is a client, user or room id`)
   })
 })
