@@ -196,4 +196,17 @@ describe('the admin dashboard in a browser', () => {
     await page.close()
     assert.deepEqual(errors, [])
   })
+
+  it('logs out by itself, saying why, when its JWT expires', { skip, timeout: 60_000 }, async () => {
+    const errors: string[] = []
+    const page = await open(errors)
+    await logIn(page, jwt.sign({ sub: 'ops', permissions: ['admin:system'], exp: Math.floor(Date.now() / 1000) + 2 }, SECRET))
+    await page.locator('#live[data-state="live"]').waitFor({ timeout: TIMEOUT })
+    await page.locator('#login-error', { hasText: 'Logged out: the token has expired.' }).waitFor({ timeout: TIMEOUT })
+    assert.equal(await page.isVisible('#dashboard'), false)
+    assert.equal(await page.textContent('#live'), 'not logged in')
+    await page.close()
+    // Only the browser's own lines for refused requests, if any.
+    assert.deepEqual(errors.filter((e) => !/status of 401/.test(e)), [])
+  })
 })
