@@ -7,8 +7,10 @@
  */
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Logger } from 'pino'
 import type { HttpHandler } from '../http-listeners.js'
 import type { WshubConfig } from '../config.js'
+import { TokenVerifier } from '../token.js'
 
 /** Where the page is served. */
 export const DASHBOARD_PATH = '/admin'
@@ -56,8 +58,11 @@ export function dashboardEnabled(config: Pick<WshubConfig, 'http'>): boolean {
  * // open http://127.0.0.1:8080/admin and log in with the admin token or an admin:system JWT
  * ```
  */
-export function installDashboard(app: { readonly config: Pick<WshubConfig, 'http'>; onHttp(handler: HttpHandler, options?: { admin?: boolean }): unknown }): void {
+export function installDashboard(app: { readonly config: Pick<WshubConfig, 'http' | 'auth'>; readonly log: Logger; onHttp(handler: HttpHandler, options?: { admin?: boolean }): unknown }): void {
   if (!dashboardEnabled(app.config)) return
+  if (app.config.http.admin_token === '' && !new TokenVerifier(app.config.auth).usable) {
+    app.log.warn('dashboard: served at /admin, but nobody can log in: set http.admin_token, or auth.secret / auth.public_key / auth.jwks_url for JWTs granting admin:system')
+  }
   const files = new Map<string, { body: Buffer; type: string }>()
   for (const [name, type] of Object.entries(FILES)) files.set(name, { body: readFileSync(new URL(name, PUBLIC_DIR)), type })
   app.onHttp(

@@ -62,8 +62,9 @@ describe('the admin dashboard in a browser', () => {
   }
 
   /** Opens the dashboard; collects the page's errors into `errors`. */
-  async function open(errors: string[]): Promise<Page> {
+  async function open(errors: string[], requests: Array<{ url: string; authorization: string | undefined }> = []): Promise<Page> {
     const page = await browser!.context.newPage()
+    page.on('request', (req) => requests.push({ url: req.url(), authorization: req.headers().authorization }))
     page.on('pageerror', (err) => errors.push(err.message))
     page.on('console', (msg) => {
       if (msg.type() === 'error') errors.push(msg.text())
@@ -83,7 +84,8 @@ describe('the admin dashboard in a browser', () => {
 
   it('logs in, watches clients appear, kicks a client and a user, broadcasts, and creates and deletes a room', { skip, timeout: 120_000 }, async () => {
     const errors: string[] = []
-    const page = await open(errors)
+    const requests: Array<{ url: string; authorization: string | undefined }> = []
+    const page = await open(errors, requests)
 
     // A wrong token is refused, and the page says so.
     await logIn(page, 'not-the-token')
@@ -103,6 +105,9 @@ describe('the admin dashboard in a browser', () => {
     assert.ok(!page.url().includes(ADMIN_TOKEN))
     const kept = await page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.length, cookie: document.cookie, field: (document.getElementById('token') as HTMLInputElement).value }))
     assert.deepEqual(kept, { local: 0, session: 0, cookie: '', field: '' })
+    // The stats stream is read with the token in its Authorization header, not its URL.
+    const stream = requests.find((r) => new URL(r.url).pathname === '/api/stats/stream')
+    assert.equal(stream?.authorization, `Bearer ${ADMIN_TOKEN}`)
     await page.screenshot({ path: join(artifacts, 'dashboard-logged-in.png'), fullPage: true })
 
     // A client on node 2 appears in the list, with its user and node.
@@ -173,6 +178,10 @@ describe('the admin dashboard in a browser', () => {
     assert.equal(await page.$$eval('#clients tbody tr', (rows) => rows.length), 0)
     await page.close()
     assert.deepEqual(errors, [])
+    // No request of the whole session carried the token in its URL; every API call sent it as a header.
+    assert.ok(requests.length > 20, `${requests.length} requests`)
+    for (const r of requests) assert.ok(!r.url.includes(ADMIN_TOKEN) && !r.url.includes(encodeURIComponent(ADMIN_TOKEN)), r.url)
+    for (const r of requests.filter((r) => new URL(r.url).pathname.startsWith('/api/'))) assert.match(r.authorization ?? '', /^Bearer /, r.url)
   })
 
   it('logs in with a JWT granting admin:system, and refuses one that does not', { skip, timeout: 60_000 }, async () => {
@@ -186,5 +195,18 @@ describe('the admin dashboard in a browser', () => {
     await row(page, '#nodes tr[data-node="dash-2"]')
     await page.close()
     assert.deepEqual(errors, [])
+  })
+
+  it('logs out by itself, saying why, when its JWT expires', { skip, timeout: 60_000 }, async () => {
+    const errors: string[] = []
+    const page = await open(errors)
+    await logIn(page, jwt.sign({ sub: 'ops', permissions: ['admin:system'], exp: Math.floor(Date.now() / 1000) + 2 }, SECRET))
+    await page.locator('#live[data-state="live"]').waitFor({ timeout: TIMEOUT })
+    await page.locator('#login-error', { hasText: 'Logged out: the token has expired.' }).waitFor({ timeout: TIMEOUT })
+    assert.equal(await page.isVisible('#dashboard'), false)
+    assert.equal(await page.textContent('#live'), 'not logged in')
+    await page.close()
+    // Only the browser's own lines for refused requests, if any.
+    assert.deepEqual(errors.filter((e) => !/status of 401/.test(e)), [])
   })
 })

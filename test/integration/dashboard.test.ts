@@ -5,6 +5,8 @@
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import { Writable } from 'node:stream'
+import pino from 'pino'
 import { nodesClosedAfter } from '../support/node.js'
 import { callApi } from '../support/http.js'
 
@@ -32,6 +34,23 @@ describe('GET /admin', () => {
   it('is served with http.dashboard true and no admin token (log in with an admin:system JWT)', async () => {
     const node = await startNode({ http: { dashboard: true }, auth: { secret: 's' } })
     assert.equal((await fetch(`${node.http}/admin/`)).status, 200)
+  })
+
+  it('warns at start when it is served but no one can log in (no admin token, no JWT key), and only then', async () => {
+    const warnings = async (config: Parameters<typeof startNode>[0]) => {
+      const lines: Array<{ level: number; msg: string }> = []
+      const sink = new Writable({ write(chunk, _enc, done) { lines.push(JSON.parse(chunk.toString())); done() } })
+      await startNode(config, { logger: pino({ level: 'warn' }, sink) })
+      return lines.filter((l) => l.level === 40 && /dashboard/.test(l.msg)).map((l) => l.msg)
+    }
+    const [warning, ...more] = await warnings({ http: { dashboard: true } })
+    assert.match(warning ?? '', /nobody can log in/)
+    assert.match(warning!, /http\.admin_token/)
+    assert.match(warning!, /auth\.secret/)
+    assert.equal(more.length, 0)
+    assert.deepEqual(await warnings({ http: { dashboard: true }, auth: { secret: 's' } }), [])
+    assert.deepEqual(await warnings({ http: { admin_token: TOKEN } }), [])
+    assert.deepEqual(await warnings({}), [])
   })
 
   it('is not served with http.dashboard false, even with an admin token', async () => {

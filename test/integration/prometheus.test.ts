@@ -28,13 +28,17 @@ interface Panel {
   title: string
   datasource?: { uid: string }
   targets?: Array<{ expr: string; refId: string }>
+  /** A collapsed row keeps its panels here rather than after it. */
+  panels?: Panel[]
 }
 const dashboard = JSON.parse(readFileSync(`${root}configs/grafana/wshub.json`, 'utf8')) as { uid: string; panels: Panel[]; templating: { list: Array<{ name: string }> } }
 const prometheusConfig = yaml.load(readFileSync(`${root}configs/prometheus.yml`, 'utf8')) as {
   global: Record<string, string>
   scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[]; labels?: Record<string, string> }> }>
 }
-const panels = dashboard.panels.filter((p) => p.type !== 'row')
+// Every panel, those inside collapsed rows too: none escapes the queries below.
+const allPanels = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])])
+const panels = allPanels.filter((p) => p.type !== 'row')
 
 /** A panel expression as Grafana would send it, with the dashboard's variables filled in. */
 function expand(expr: string): string {
@@ -55,11 +59,24 @@ describe('configs/grafana/wshub.json and configs/prometheus.yml', () => {
   })
 
   it('gives every panel a unique id, the $datasource variable, and at least one expression', () => {
-    assert.equal(new Set(dashboard.panels.map((p) => p.id)).size, dashboard.panels.length)
+    assert.equal(new Set(allPanels.map((p) => p.id)).size, allPanels.length)
     assert.deepEqual(dashboard.templating.list.map((v) => v.name), ['datasource', 'job', 'instance'])
     for (const panel of panels) {
       assert.equal(panel.datasource?.uid, '${datasource}', panel.title)
       assert.ok((panel.targets ?? []).length > 0 && panel.targets!.every((t) => t.expr.length > 0), panel.title)
+    }
+  })
+
+  it('reads every series of the chosen $job and $instance only (a Prometheus that scrapes other jobs too)', () => {
+    for (const panel of panels) {
+      for (const { expr, refId } of panel.targets!) {
+        const selectors = [...expr.matchAll(/\b([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(\{[^}]*\})?/g)].filter(([, name]) => /^(wshub_|process_|nodejs_|up$)/.test(name!))
+        assert.ok(selectors.length > 0, `${panel.title} / ${refId}: no metric read`)
+        for (const [text] of selectors) {
+          assert.match(text, /job="\$job"/, `${panel.title} / ${refId}: ${text} has no job="$job"`)
+          assert.match(text, /instance=~"\$instance"/, `${panel.title} / ${refId}: ${text} has no instance=~"$instance"`)
+        }
+      }
     }
   })
 
@@ -106,7 +123,11 @@ describe('a real Prometheus scraping two wshub nodes', () => {
     config.global.scrape_interval = '1s'
     config.global.scrape_timeout = '1s'
     config.global.evaluation_interval = '1s'
-    config.scrape_configs.find((c) => c.job_name === 'wshub')!.static_configs = [{ targets: nodes.map((n) => n.target), labels: { cluster: prefix } }]
+    const job = config.scrape_configs.find((c) => c.job_name === 'wshub')!
+    job.static_configs = [{ targets: nodes.map((n) => n.target), labels: { cluster: prefix } }]
+    // A second job scraping the same nodes, as a Prometheus shared with another team's
+    // job may: the dashboard must count each node once, for the $job it is set to.
+    config.scrape_configs.push({ ...structuredClone(job), job_name: 'wshub-copy' })
     prometheus = await Prometheus.start(config)
   })
 
@@ -165,6 +186,14 @@ describe('a real Prometheus scraping two wshub nodes', () => {
       assert.equal(result.length, 1, `${expr}: ${JSON.stringify(result)}`)
       return Number(result[0]!.value[1])
     }
+    // The panels read the $job they are set to, not the copy: at one instant, the same
+    // figures as the job's own series.
+    const at = Date.now() / 1000 - 2
+    const only = async (expr: string) => (await prometheus!.query(expand(expr), at)).map((s) => Number(s.value[1]))
+    const stat = (title: string) => panels.find((p) => p.title === title)!.targets![0]!.expr
+    assert.deepEqual(await only(stat('Connections')), await only('sum(wshub_connections{job="wshub"})'))
+    assert.deepEqual(await only(stat('Messages in /s')), await only('sum(rate(wshub_frames_received_total{job="wshub"}[5s]))'))
+    assert.deepEqual(await only(stat('Nodes up')), [2])
     // Both nodes are scraped, and every series of every expression is a number (no NaN a panel would draw as a gap).
     assert.equal(await one('sum(up{job="$job",instance=~"$instance"})'), 2)
     for (const [name, result] of answers) {
@@ -207,10 +236,18 @@ describe('a real Prometheus scraping two wshub nodes', () => {
     assert.equal(data.wshub_bus_lag_seconds?.[0]?.type, 'histogram')
     assert.equal(data.wshub_handler_duration_seconds?.[0]?.type, 'histogram')
     assert.equal(data.wshub_bus_up?.[0]?.type, 'gauge')
-    // Label values stay few: every label of every wshub series has at most a handful of values here.
-    for (const label of ['type', 'code', 'code_class', 'scope', 'status', 'stage']) {
-      const values = (await (await fetch(`${prometheus!.base}/api/v1/label/${label}/values`)).json()) as { data: string[] }
-      assert.ok(values.data.length <= 40, `${label}: ${values.data.length} values`)
-    }
+    // Units in the name, where Prometheus wants them: bytes end in _bytes(_total).
+    for (const [name] of ours) if (/bytes/.test(name)) assert.match(name, /_bytes(_total)?$/, name)
+    // Labels: every label of every stored wshub series is one whose values are known in
+    // advance or bounded (no client, user or room id), each with few values here.
+    const series = ((await (await fetch(`${prometheus!.base}/api/v1/series?${new URLSearchParams({ 'match[]': '{__name__=~"wshub_.+"}' })}`)).json()) as { data: Array<Record<string, string>> }).data
+    assert.ok(series.length > 0)
+    const values = new Map<string, Set<string>>()
+    for (const labels of series) for (const [label, value] of Object.entries(labels)) values.set(label, (values.get(label) ?? new Set()).add(value))
+    const bounded = ['__name__', 'job', 'instance', 'cluster', 'le', 'type', 'code', 'code_class', 'scope', 'status', 'stage']
+    for (const label of values.keys()) assert.ok(bounded.includes(label), `wshub series carry a label ${label}`)
+    for (const label of ['type', 'code', 'code_class', 'scope', 'status', 'stage']) assert.ok(values.get(label)!.size <= 40, `${label}: ${values.get(label)!.size} values`)
+    const ids = new Set(['metrics', 'alice', 'bob', 'carol', 'dave', 'flooder', 'visitor', ...clients.map((c) => c.id)])
+    for (const [label, seen] of values) for (const value of seen) assert.ok(!ids.has(value), `${label}="${value}" is a client, user or room id`)
   })
 })

@@ -4,8 +4,10 @@
  */
 import { describe, it, beforeEach, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
-import { startMemoryPair, type TestNode } from '../support/node.js'
+import { startMemoryPair, startNode, type TestNode } from '../support/node.js'
 import { callApi } from '../support/http.js'
+import { hs256, nowSeconds, SECRET } from '../support/tokens.js'
+import { resolveConfig } from '../../lib/config.js'
 
 const TOKEN = 'stats-stream-token'
 
@@ -92,5 +94,32 @@ describe('GET /api/stats/stream', () => {
     let ended = false
     while (!ended) ended = (await reader.read().catch(() => ({ done: true }))).done
     assert.ok(ended)
+  })
+})
+
+describe('GET /api/stats/stream with a JWT', () => {
+  let node: TestNode
+  beforeEach(async () => (node = await startNode({ auth: { secret: SECRET } })))
+  afterEach(() => node.close())
+
+  const open = (token: string) => fetch(`${node.http}/api/stats/stream?interval_ms=250`, { headers: { authorization: `Bearer ${token}` } })
+
+  it('ends with an unauthorized event once the JWT has expired, rather than streaming on', { timeout: 10_000 }, async () => {
+    const res = await open(hs256({ sub: 'ops', permissions: ['admin:system'], exp: nowSeconds() + 1 }))
+    assert.equal(res.status, 200)
+    const events = await readEvents(res, () => false)
+    assert.equal(events[0]!.event, 'stats')
+    assert.deepEqual(events.at(-1), { event: 'unauthorized', data: { code: 2002, message: 'the token has expired' } })
+    assert.equal(events.filter((e) => e.event === 'unauthorized').length, 1)
+  })
+
+  it('ends with an unauthorized event once a reload has rotated the JWT key out', { timeout: 10_000 }, async () => {
+    const res = await open(hs256({ sub: 'ops', permissions: ['admin:system'] }))
+    const events = await readEvents(res, (seen) => {
+      if (seen.length === 1) node.app.reload(resolveConfig({ http: { host: '127.0.0.1', port: 0 }, auth: { secret: 'another-secret-of-at-least-32-bytes', rotation_grace_ms: 0 } }))
+      return seen.at(-1)?.event === 'unauthorized'
+    })
+    assert.equal(events[0]!.event, 'stats')
+    assert.equal(events.at(-1)!.data.code, 2003)
   })
 })

@@ -72,9 +72,14 @@ export class Prometheus {
     }
   }
 
-  /** An instant query through the HTTP API; rejects when Prometheus refuses it (a bad expression). */
-  async query(expr: string): Promise<Sample[]> {
-    const res = await fetch(`${this.base}/api/v1/query?${new URLSearchParams({ query: expr })}`)
+  /**
+   * An instant query through the HTTP API, at `time` (seconds since the epoch) when given
+   * so that two queries read the same moment; rejects when Prometheus refuses it (a bad expression).
+   */
+  async query(expr: string, time?: number): Promise<Sample[]> {
+    const params = new URLSearchParams({ query: expr })
+    if (time !== undefined) params.set('time', String(time))
+    const res = await fetch(`${this.base}/api/v1/query?${params}`)
     const body = (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: Sample[] } }
     if (body.status !== 'success') throw new Error(`prometheus refused ${expr}: ${body.error}`)
     if (body.data!.resultType !== 'vector') throw new Error(`${expr} answered a ${body.data!.resultType}, not a vector`)

@@ -44,7 +44,8 @@ export async function api(method, path, body) {
 /**
  * Reads `GET /api/stats/stream` (Server-Sent Events through fetch: an EventSource cannot
  * send the Authorization header) and calls `onStats` with each event's figures, coming
- * back after a drop until `signal` aborts. `onState` hears 'live' and 'reconnecting'.
+ * back after a drop until `signal` aborts or the node ends it with `unauthorized`.
+ * `onState` hears 'live' and 'reconnecting'.
  */
 export async function streamStats(signal, onStats, onState) {
   while (!signal.aborted && token !== null) {
@@ -68,6 +69,11 @@ export async function streamStats(signal, onStats, onState) {
           buffer = buffer.slice(end + 2)
           if (event.type === 'stats') onStats(JSON.parse(event.data))
           else if (event.type === 'unavailable') onState('reconnecting')
+          else if (event.type === 'unauthorized') {
+            // The node no longer accepts the token (an expired JWT): log out rather than retry.
+            onRefused(JSON.parse(event.data).message ?? 'the node refused the token')
+            return
+          }
         }
       }
     } catch (err) {
