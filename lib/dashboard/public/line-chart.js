@@ -1,10 +1,13 @@
 // A line chart in a few lines of SVG: the last `windowMs` of samples, a zero-based y axis
-// rounded up to a readable maximum, one polyline per series (coloured by CSS class).
+// rounded up to a readable maximum, one polyline per series (coloured by CSS class). Until
+// the samples span the window, the x axis spans them (at least a minute), so a page just
+// opened does not draw its first seconds against the right edge.
 
 const NS = 'http://www.w3.org/2000/svg'
 const W = 600
 const H = 150
 const PAD = { left: 44, right: 8, top: 8, bottom: 18 }
+const MIN_SPAN_MS = 60_000
 
 function svgEl(tag, attrs = {}) {
   const el = document.createElementNS(NS, tag)
@@ -54,7 +57,8 @@ export class LineChart {
     let max = 0
     for (const s of this.samples) for (const { key } of this.series) max = Math.max(max, s.values[key] ?? 0)
     max = niceMax(max)
-    const x = (t) => PAD.left + ((t - (now - this.windowMs)) / this.windowMs) * (W - PAD.left - PAD.right)
+    const span = Math.min(this.windowMs, Math.max(MIN_SPAN_MS, now - (this.samples[0]?.time ?? now)))
+    const x = (t) => PAD.left + ((t - (now - span)) / span) * (W - PAD.left - PAD.right)
     const y = (v) => H - PAD.bottom - (v / max) * (H - PAD.top - PAD.bottom)
     for (const v of [0, max / 2, max]) {
       svg.append(svgEl('line', { x1: PAD.left, x2: W - PAD.right, y1: y(v), y2: y(v), class: 'grid' }))
@@ -62,9 +66,8 @@ export class LineChart {
       label.textContent = formatValue(v)
       svg.append(label)
     }
-    const minutes = Math.round(this.windowMs / 60000)
     const caption = svgEl('text', { x: PAD.left, y: H - 3, class: 'axis' })
-    caption.textContent = `last ${minutes} min`
+    caption.textContent = span < 120_000 ? `last ${Math.round(span / 1000)} s` : `last ${Math.round(span / 60000)} min`
     svg.append(caption)
     for (const { key, className } of this.series) {
       const points = this.samples.filter((s) => s.values[key] !== undefined).map((s) => `${x(s.time).toFixed(1)},${y(s.values[key]).toFixed(1)}`)
