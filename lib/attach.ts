@@ -18,7 +18,7 @@ export interface AttachOptions {
   /** The WebSocket endpoint on that server; default `ws.path` (`/ws`). */
   path?: string
   /**
-   * Serve the node's HTTP routes (`/health`, `/metrics`, `/api/*`) on that server before
+   * Serve the node's HTTP routes (`/health`, `/metrics`, `/api/*`, `/admin` where the dashboard is on) on that server before
    * its own handlers see the request. Default true; false leaves every request to the
    * user, who may mount `app.handleRequest` where they like.
    */
