@@ -18,7 +18,7 @@ export interface AttachOptions {
   /** The WebSocket endpoint on that server; default `ws.path` (`/ws`). */
   path?: string
   /**
-   * Serve the node's HTTP routes (`/health`, `/metrics`, `/api/*`) on that server before
+   * Serve the node's HTTP routes (`/health`, `/metrics`, `/api/*`, `/admin` where the dashboard is on) on that server before
    * its own handlers see the request. Default true; false leaves every request to the
    * user, who may mount `app.handleRequest` where they like.
    */
@@ -34,6 +34,7 @@ export interface AttachHost {
 }
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void
+type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void
 
 const URL_PATH = /^\/[^\s?#]*$/
 
@@ -42,18 +43,26 @@ const URL_PATH = /^\/[^\s?#]*$/
  * it off again.
  */
 export class Attachment {
-  private readonly onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void
+  private readonly onUpgrade: UpgradeListener
   private readonly onRequest: RequestListener | null
   private readonly userListeners: RequestListener[]
+  private readonly userUpgradeListeners: UpgradeListener[]
 
   constructor(app: AttachHost, readonly server: Server, options: AttachOptions) {
     const path = app.config.ws.path
+    // The user's upgrade listeners are taken off too and called for the other paths only:
+    // one that refuses paths not its own (ws's `new WebSocketServer({ server, path })`
+    // answers them 400) would otherwise refuse wshub's before wshub has answered.
+    const userUpgradeListeners = (this.userUpgradeListeners = server.listeners('upgrade') as UpgradeListener[])
     this.onUpgrade = (req, socket, head) => {
       if (pathOf(req.url) === path) return app.handleUpgrade(req, socket, head)
-      // Another listener of the user's serves its own upgrades; with none, Node would
-      // leave this socket open for ever.
-      if (server.listenerCount('upgrade') === 1) refuseUpgrade(socket, 404, { message: `no WebSocket endpoint here; connect to ${path}` })
+      for (const listener of userUpgradeListeners) listener.call(server, req, socket, head)
+      // With no other listener, Node would leave this socket open for ever.
+      if (userUpgradeListeners.length === 0 && server.listenerCount('upgrade') === 1) {
+        refuseUpgrade(socket, 404, { message: `no WebSocket endpoint here; connect to ${path}` })
+      }
     }
+    server.removeAllListeners('upgrade')
     server.on('upgrade', this.onUpgrade)
     // The user's request listeners are taken off and called from ours for every request
     // wshub does not answer: two listeners would both write to one response.
@@ -72,9 +81,10 @@ export class Attachment {
     server.on('request', this.onRequest)
   }
 
-  /** Takes wshub's listeners off and gives the user's request listeners back; the server keeps listening. */
+  /** Takes wshub's listeners off and gives the user's request and upgrade listeners back; the server keeps listening. */
   detach(): void {
     this.server.off('upgrade', this.onUpgrade)
+    for (const listener of this.userUpgradeListeners) this.server.on('upgrade', listener)
     if (this.onRequest === null) return
     this.server.off('request', this.onRequest)
     for (const listener of this.userListeners) this.server.on('request', listener)

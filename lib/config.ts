@@ -257,7 +257,7 @@ const schema = {
     secret: { doc: 'HS256 key.', format: String, default: '', sensitive: true },
     public_key: { doc: 'PEM public key for RS256/ES256.', format: 'pem', default: '' },
     jwks_url: { doc: 'URL of the identity provider\'s JWKS (keys chosen by kid) for RS/PS/ES tokens, instead of auth.public_key; https, or http on a loopback address only.', format: 'jwks-url', default: '' },
-    jwks_cooldown_ms: { doc: 'After a JWKS fetch, a token with an unknown kid causes no other fetch for this long (a flood of forged kids costs the provider one fetch per period).', format: 'count', default: 30000 },
+    jwks_cooldown_ms: { doc: 'After a JWKS fetch, answered or failed, a token with an unknown kid causes no other fetch for this long, nor does a stale set after a failed fetch (a flood of forged kids costs the provider one fetch per period).', format: 'count', default: 30000 },
     jwks_cache_ms: { doc: 'The JWKS is fetched again when older than this, whatever the tokens.', format: 'positive-int', default: 600000 },
     algorithms: { doc: 'Accepted JWT algorithms; nothing outside the list is.', format: 'string-list', default: ['HS256'] },
     issuer: { doc: 'Required `iss`; empty = not checked.', format: String, default: '' },

@@ -7,7 +7,7 @@
  * shared by the whole process, so every verifier of a node shares its cache and cooldown.
  */
 import { KeyObject } from 'node:crypto'
-import { createRemoteJWKSet, type JWSHeaderParameters } from 'jose'
+import { createLocalJWKSet, createRemoteJWKSet, type JWSHeaderParameters } from 'jose'
 
 /** The settings of a JWKS source: the `auth.jwks_*` keys. */
 export interface JwksSettings {
@@ -52,19 +52,49 @@ function remoteKeys(settings: JwksSettings): JwksKeys {
     cacheMaxAge: settings.jwks_cache_ms,
     timeoutDuration: FETCH_TIMEOUT_MS,
   })
+  // jose's cooldown runs from a fetch that succeeded: a provider that fails (down, 429,
+  // 5xx) would be asked again at every token with an unknown kid, or at every token once
+  // the set is stale. So a failed fetch holds off the next one for the cooldown too, and
+  // meanwhile the last set fetched, stale or not, verifies the tokens whose key it holds.
+  let failedAt = -Infinity
+  let failure: Error | null = null
+  let last: JWKSLocal | null = null
   return async function keysFor(header) {
+    if (Date.now() - failedAt < settings.jwks_cooldown_ms) return keysOfLast(header)
     try {
-      return [KeyObject.from(await remote(header as JWSHeaderParameters))]
+      return await keysIn(remote, header)
     } catch (err) {
-      const code = (err as { code?: string }).code
-      if (code === 'ERR_JWKS_NO_MATCHING_KEY' || code === 'ERR_JOSE_NOT_SUPPORTED') return []
-      // No kid, several keys of that alg: each is tried in turn.
-      if (code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') {
-        const keys: KeyObject[] = []
-        for await (const key of err as AsyncIterable<CryptoKey>) keys.push(KeyObject.from(key))
-        return keys
-      }
-      throw new KeysUnavailableError(`auth.jwks_url: the key set could not be fetched (${(err as Error).message})`, { cause: err })
+      if (!(err instanceof KeysUnavailableError)) throw err
+      failedAt = Date.now()
+      failure = err
+      const jwks = remote.jwks()
+      last = jwks === undefined ? null : createLocalJWKSet(jwks)
+      return keysOfLast(header)
     }
+  }
+
+  // A kid the last set lacks may be a new key of the provider's: not judged (503) until a fetch succeeds.
+  async function keysOfLast(header: { alg: string; kid?: string }): Promise<KeyObject[]> {
+    const keys = last === null ? [] : await keysIn(last, header)
+    if (keys.length === 0) throw failure!
+    return keys
+  }
+}
+
+type JWKSLocal = (header: JWSHeaderParameters) => Promise<CryptoKey>
+
+async function keysIn(set: JWKSLocal, header: { alg: string; kid?: string }): Promise<KeyObject[]> {
+  try {
+    return [KeyObject.from(await set(header as JWSHeaderParameters))]
+  } catch (err) {
+    const code = (err as { code?: string }).code
+    if (code === 'ERR_JWKS_NO_MATCHING_KEY' || code === 'ERR_JOSE_NOT_SUPPORTED') return []
+    // No kid, several keys of that alg: each is tried in turn.
+    if (code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') {
+      const keys: KeyObject[] = []
+      for await (const key of err as AsyncIterable<CryptoKey>) keys.push(KeyObject.from(key))
+      return keys
+    }
+    throw new KeysUnavailableError(`auth.jwks_url: the key set could not be fetched (${(err as Error).message})`, { cause: err })
   }
 }

@@ -83,6 +83,44 @@ describe('app.attach', () => {
     }
   })
 
+  it('serves /ws beside a WebSocketServer the user attached to the same server with its own path, whose clients outlive app.close()', async () => {
+    const { server, port } = await userServer()
+    servers.push(server)
+    // ws's server mode answers 400 to an upgrade on any path but its own: it must not see wshub's.
+    const theirs = new WebSocketServer({ server, path: '/live' })
+    theirs.on('connection', (ws) => {
+      ws.send('theirs')
+      ws.on('message', (data) => ws.send(`echo ${String(data)}`))
+    })
+    const app = hub()
+    await app.attach(server)
+    const { default: WebSocket } = await import('ws')
+    const other = new WebSocket(`ws://127.0.0.1:${port}/live`)
+    const greeting = once(other, 'message')
+    try {
+      const client = await TestClient.connect(`ws://127.0.0.1:${port}/ws`)
+      assert.equal((await client.request('ping')).message_type, 'pong')
+      const [first] = (await greeting) as [Buffer]
+      assert.equal(first.toString(), 'theirs')
+      assert.equal((await rawRequest(port, '/elsewhere', UPGRADE_HEADERS)).status, 400, 'their server answers the paths that are not wshub\'s')
+      const closing = client.waitClose(5000)
+      await app.close()
+      assert.equal((await closing).code, 1001, 'wshub\'s client is drained')
+    } catch (err) {
+      await app.close()
+      throw err
+    }
+    // Their connection outlives app.close(), and their listener is back on the server, alone.
+    other.send('still here')
+    assert.equal(((await once(other, 'message')) as [Buffer])[0].toString(), 'echo still here')
+    other.close()
+    assert.equal(server.listenerCount('upgrade'), 1)
+    const again = new WebSocket(`ws://127.0.0.1:${port}/live`)
+    assert.equal(((await once(again, 'message')) as [Buffer])[0].toString(), 'theirs')
+    again.close()
+    theirs.close()
+  })
+
   it('refuses an upgrade on another path with 404 when nothing else listens for upgrades', async () => {
     const { server, port } = await userServer()
     servers.push(server)

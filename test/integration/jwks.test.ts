@@ -41,9 +41,12 @@ function sign(key: SigningKey, claims: Record<string, unknown>, algorithm: jwt.A
 class JwksServer {
   keys: SigningKey[] = []
   fetches = 0
+  /** Set to answer every fetch with this status instead of the keys (a provider in trouble). */
+  failWith = 0
   readonly server: Server = createServer((req, res) => {
     if (req.url !== '/.well-known/jwks.json') return void res.writeHead(404).end()
     this.fetches++
+    if (this.failWith !== 0) return void res.writeHead(this.failWith, { 'content-type': 'text/plain' }).end('unavailable')
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: this.keys.map((k) => k.jwk) }))
   })
 
@@ -117,6 +120,39 @@ describe('auth.jwks_url', () => {
     )
     for (const answer of answers) assert.deepEqual(answer, { status: 401, code: 2003 })
     // One fetch at the first token; the cooldown allows none after it within 60 s.
+    assert.equal(jwks.fetches, 1)
+  })
+
+  it('fetches a failing key set a bounded number of times under a flood of forged kids, and verifies the keys of the last set fetched meanwhile', async () => {
+    const good = rsaKey('good')
+    const { jwks, url } = await provider(good)
+    // The set goes stale at once; the cooldown bounds the fetches whatever their outcome.
+    const node = await startNode(authConfig(url, { jwks_cooldown_ms: 60_000, jwks_cache_ms: 1 }))
+    ;(await node.connect(`?token=${sign(good, { sub: 'u' })}`)).close()
+    assert.equal(jwks.fetches, 1)
+    jwks.failWith = 503
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const forger = rsaKey('forger')
+    const forged = await Promise.all(
+      Array.from({ length: 100 }, () => handshake(node.port, sign(forger, { sub: 'admin' }, 'RS256', randomBytes(8).toString('hex')))),
+    )
+    // A kid the last set lacks is not judged while the provider fails: 503, as before any fetch.
+    for (const answer of forged) assert.deepEqual(answer, { status: 503, code: 1003 })
+    for (let i = 0; i < 20; i++) assert.deepEqual(await handshake(node.port, sign(forger, { sub: 'admin' }, 'RS256', `forged-${i}`)), { status: 503, code: 1003 })
+    // One failed fetch at the first token after the set went stale; none within the cooldown after it.
+    assert.equal(jwks.fetches, 2)
+    const client = await node.connect(`?token=${sign(good, { sub: 'u' })}`)
+    assert.equal(client.welcome.data.user_id, 'u')
+    assert.equal(jwks.fetches, 2)
+    client.close()
+  })
+
+  it('fetches a key set that never answered a bounded number of times, answering 503 meanwhile', async () => {
+    const key = rsaKey('k')
+    const { jwks, url } = await provider(key)
+    jwks.failWith = 500
+    const node = await startNode(authConfig(url, { jwks_cooldown_ms: 60_000 }))
+    for (let i = 0; i < 20; i++) assert.deepEqual(await handshake(node.port, sign(key, { sub: 'u' })), { status: 503, code: 1003 })
     assert.equal(jwks.fetches, 1)
   })
 
