@@ -39,7 +39,7 @@ function schemaNotes(p: RequestParams, summaries: VariantSummary[], log: (line: 
   const notes = p.schemas.map((s) => validationNote(summaries, `wshub-${s}`)).filter((n): n is string => n !== null)
   const c = schemaCheckCost()
   const alone =
-    'The check alone, in-process, as the router runs it (bench/support/schema-cost.ts: median of 13 batches of 200,000 valid frames; bytes from the young generation over 20,000): ' +
+    'The check alone, in-process, as the router runs it (bench/support/schema-cost.ts: median of 13 batches of 200,000 valid frames; bytes: growth of the young generation over 5,000, median of 15 runs): ' +
     `zod ${c.zod.ns.toFixed(0)} ns and ${c.zod.bytes.toFixed(0)} B, JSON Schema (ajv) ${c.json.ns.toFixed(0)} ns and ${c.json.bytes.toFixed(0)} B, ` +
     `a built-in route's own schema (room_message) ${c.builtin.ns.toFixed(0)} ns and ${c.builtin.bytes.toFixed(0)} B per frame; a route without a schema pays one null check`
   log(`  ${alone}`)
