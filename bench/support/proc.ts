@@ -131,6 +131,9 @@ export function startScript(name: string, script: string, env: Record<string, st
   return new Peer(name, child)
 }
 
+/** Whether the kernel keeps each thread's time on a CPU in ns (`/proc/<pid>/task/<tid>/schedstat`). */
+const HAS_SCHEDSTAT = existsSync('/proc/self/schedstat')
+
 /**
  * CPU seconds (user + system, every thread) the process has used so far, to the
  * nanosecond: the sum of its threads' time on a CPU (`/proc/<pid>/task/<tid>/schedstat`).
@@ -151,8 +154,6 @@ export function cpuSeconds(pid: number): number {
   }
   return ns / 1e9
 }
-
-const HAS_SCHEDSTAT = existsSync('/proc/self/schedstat')
 
 function tickSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')

@@ -5,7 +5,7 @@
  * validates a valid frame without making an object (no `validate` result, no issue list).
  */
 import { isValidRoomId } from '../protocol.js'
-import { OWN_CHECK } from './compile.js'
+import { OWN_CHECK, type DataCheck } from './compile.js'
 import type { Issue } from './issues.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 
@@ -28,11 +28,8 @@ type Output<F extends Record<string, Field<unknown>>> = {
 
 /** An {@link objectSchema}: a Standard Schema with its check ready for the router. */
 export interface ObjectSchema<T> extends StandardSchemaV1<T, T> {
-  readonly [OWN_CHECK]: OwnCheck
+  readonly [OWN_CHECK]: DataCheck
 }
-
-/** wshub's own checks are synchronous: null for good data, its issues otherwise. */
-type OwnCheck = (target: { data: unknown }) => ReadonlyArray<Issue> | null
 
 function field<T>(check: (value: unknown) => string | null): Field<T> & { readonly optional: false } {
   return { optional: false, check }
@@ -100,19 +97,14 @@ export function objectSchema<F extends Record<string, Field<unknown>>>(fields: F
     return issues
   }
 
-  return ownSchema(objectCheck)
-}
-
-/** A Standard Schema around a synchronous check of wshub's own. */
-function ownSchema<T>(check: OwnCheck): ObjectSchema<T> {
   return {
-    [OWN_CHECK]: check,
+    [OWN_CHECK]: objectCheck,
     '~standard': {
       version: 1,
       vendor: 'wshub',
       validate(value: unknown) {
-        const issues = check({ data: value })
-        return issues === null ? { value: value as T } : { issues }
+        const issues = objectCheck({ data: value })
+        return issues === null ? { value: value as never } : { issues }
       },
     },
   }
